@@ -1,0 +1,199 @@
+// The HTTP side of port 9092: /health, the control API under /api (every body validated with zod, clear 4xx
+// errors), the OpenAPI document, and the web page.
+import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
+import { StopReason } from '../protocol/enums.ts';
+import type { RtmsEngine } from '../engine/rtms-engine.ts';
+import type { Meeting } from '../engine/meeting.ts';
+import type { Product } from '../engine/products.ts';
+import { PRODUCT_INFO } from '../engine/products.ts';
+import type { WebhookDispatcher } from '../webhooks/delivery.ts';
+import { checkWebhookUrl } from '../webhooks/webhook-url.ts';
+import { validateEndpoint } from '../webhooks/url-validation.ts';
+import { CreateMeetingBody, RtmsActionBody, ValidateWebhookBody } from './schemas.ts';
+import { openApiDocument } from './openapi.ts';
+import { PLACEHOLDER_PAGE } from './placeholder-page.ts';
+
+export interface ApiDeps {
+  engine: RtmsEngine;
+  webhooks: WebhookDispatcher;
+  version: string;
+  defaultWebhookUrl: string | null;
+  startedAt: number;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: 400 | 404 | 409 | 413 | 415, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const MAX_BODY = 64 * 1024;
+
+async function readJson<T extends z.ZodType>(c: Context, schema: T, required: boolean): Promise<z.infer<T>> {
+  const text = await c.req.text();
+  if (text.length > MAX_BODY) throw new HttpError(413, 'body_too_large', `request body is over ${MAX_BODY} bytes`);
+  let value: unknown = {};
+  if (text.trim().length > 0) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'invalid_json', 'request body is not valid JSON');
+    }
+  } else if (required) {
+    throw new HttpError(400, 'missing_body', 'a JSON body is required');
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : 'body';
+    throw new HttpError(400, 'invalid_body', `${where}: ${issue.message}`);
+  }
+  return r.data;
+}
+
+export function describeMeeting(engine: RtmsEngine, m: Meeting, webhooks: WebhookDispatcher, full: boolean) {
+  const current = m.streams[m.streams.length - 1] ?? null;
+  const base = {
+    meeting_uuid: m.uuid,
+    product: m.product,
+    id_key: PRODUCT_INFO[m.product].idKey,
+    state: m.ended ? 'ended' : 'live',
+    created_at: m.createdAt,
+    webhook_url: m.webhookUrl,
+    rtms_stream_id: current?.id ?? null,
+    stream_phase: current?.phase ?? null,
+    participants: [...m.participants.values()].map((p) => ({ user_id: p.userId, user_name: p.userName, present: p.present, camera_on: p.cameraOn })),
+    active_speaker: m.activeSpeaker ? { user_id: m.activeSpeaker.userId, user_name: m.activeSpeaker.userName } : null,
+    sharing: m.sharer ? { user_id: m.sharer.userId, user_name: m.sharer.userName } : null,
+    streams: m.streams.map((s) => s.describe()),
+  };
+  if (!full) return base;
+  return {
+    ...base,
+    server_urls: engine.signalingUrl(),
+    media_server_urls: engine.mediaUrls(),
+    webhook_deliveries: webhooks.logFor(m.uuid),
+    log: m.log.entries(),
+  };
+}
+
+export function createApi(deps: ApiDeps): Hono {
+  const { engine, webhooks } = deps;
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      engine.log.warn(`API ${c.req.method} ${c.req.path}: ${err.status} ${err.message}`);
+      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    }
+    engine.log.error(`API ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? err}`);
+    return c.json({ error: { code: 'internal', message: 'internal error (see the server log)' } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}; see /api/openapi.json` } }, 404));
+
+  app.get('/health', (c) => c.json({ status: 'ok', version: deps.version, uptime_ms: Math.round(Date.now() - deps.startedAt) }));
+  app.get('/', (c) => c.html(PLACEHOLDER_PAGE));
+  app.get('/api', (c) => c.json({ name: 'rtms-mock', version: deps.version, openapi: '/api/openapi.json' }));
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument(deps.version)));
+  app.get('/api/stats', (c) => c.json({ ...engine.counters(), webhooks_pending: webhooks.pendingCount(), scheduler: {
+    runs: engine.scheduler.stats.runs, max_lateness_ms: Math.round(engine.scheduler.stats.maxLatenessMs * 100) / 100, errors: engine.scheduler.stats.errors,
+  } }));
+
+  const meetingOr404 = (c: Context): Meeting => {
+    const raw = c.req.param('uuid') ?? '';
+    const m = engine.meetings.get(raw) ?? engine.meetings.get(safeDecode(raw));
+    if (!m) throw new HttpError(404, 'unknown_meeting', `no meeting with uuid ${JSON.stringify(raw)} (URL-encode uuids that contain / + =)`);
+    return m;
+  };
+
+  app.get('/api/meetings', (c) => c.json({ meetings: [...engine.meetings.values()].map((m) => describeMeeting(engine, m, webhooks, false)) }));
+
+  app.post('/api/meetings', async (c) => {
+    const body = await readJson(c, CreateMeetingBody, false);
+    let webhookUrl = body.webhook_url ?? deps.defaultWebhookUrl;
+    if (webhookUrl) {
+      const check = checkWebhookUrl(webhookUrl);
+      if (!check.ok) throw new HttpError(400, 'invalid_webhook_url', check.error);
+      webhookUrl = check.url.toString();
+    }
+    if (body.meeting_uuid && engine.meetings.get(body.meeting_uuid)?.ended === false) {
+      throw new HttpError(409, 'meeting_exists', `meeting ${body.meeting_uuid} already exists and is live`);
+    }
+    if (body.rtms_stream_id && engine.streams.has(body.rtms_stream_id)) {
+      throw new HttpError(409, 'stream_exists', `stream ${body.rtms_stream_id} already exists`);
+    }
+    const { meeting, stream } = engine.createMeeting({
+      webhookUrl: webhookUrl ?? null,
+      product: body.product as Product,
+      meetingUuid: body.meeting_uuid,
+      rtmsStreamId: body.rtms_stream_id,
+      operatorId: body.operator_id,
+      startRtms: body.start_rtms,
+    });
+    return c.json({
+      meeting_uuid: meeting.uuid,
+      [PRODUCT_INFO[meeting.product].idKey]: meeting.uuid,
+      ...(meeting.sessionKey ? { session_key: meeting.sessionKey } : {}),
+      rtms_stream_id: stream?.id ?? null,
+      server_urls: engine.signalingUrl(),
+      media_server_urls: engine.mediaUrls(),
+      product: meeting.product,
+      webhook_url: meeting.webhookUrl,
+    }, 201);
+  });
+
+  app.get('/api/meetings/:uuid', (c) => c.json(describeMeeting(engine, meetingOr404(c), webhooks, true)));
+
+  app.delete('/api/meetings/:uuid', (c) => {
+    const m = meetingOr404(c);
+    if (m.ended) throw new HttpError(409, 'meeting_ended', 'the meeting has already ended');
+    engine.endMeeting(m, StopReason.MEETING_ENDED);
+    return c.json(describeMeeting(engine, m, webhooks, false));
+  });
+
+  app.post('/api/meetings/:uuid/rtms/:action', async (c) => {
+    const m = meetingOr404(c);
+    const action = c.req.param('action');
+    const body = await readJson(c, RtmsActionBody, false);
+    if (m.ended) throw new HttpError(409, 'meeting_ended', 'the meeting has ended; create a new one');
+    const live = m.liveStreams[m.liveStreams.length - 1];
+    switch (action) {
+      case 'start': {
+        if (live) throw new HttpError(409, 'already_started', `RTMS is already running (stream ${live.id}); stop it first`);
+        const s = engine.startStream(m);
+        return c.json({ ok: true, rtms_stream_id: s.id, server_urls: engine.signalingUrl() });
+      }
+      case 'pause':
+        if (!live || !live.pause()) throw new HttpError(409, 'invalid_state', `cannot pause: stream is ${live?.phase ?? 'not running'} (pause needs a connected, active stream)`);
+        break;
+      case 'resume':
+        if (!live || !live.resume()) throw new HttpError(409, 'invalid_state', `cannot resume: stream is ${live?.phase ?? 'not running'} (resume needs a paused stream)`);
+        break;
+      case 'stop':
+        if (!live) throw new HttpError(409, 'invalid_state', 'cannot stop: RTMS is not running; start it first');
+        live.stop(body.reason ?? StopReason.HOST_TRIGGERED);
+        break;
+      default:
+        throw new HttpError(404, 'unknown_action', `unknown action "${action}": use pause, resume, stop or start`);
+    }
+    return c.json({ ok: true, rtms_stream_id: live.id, phase: live.phase });
+  });
+
+  app.post('/api/webhooks/validate', async (c) => {
+    const body = await readJson(c, ValidateWebhookBody, true);
+    const check = checkWebhookUrl(body.url, 'url');
+    if (!check.ok) throw new HttpError(400, 'invalid_webhook_url', check.error);
+    const r = await validateEndpoint(check.url, engine.credentials.webhookSecretToken, { timeoutMs: body.timeout_ms ?? deps.engine.options.webhookTimeoutMs });
+    engine.log.info(`URL validation of ${check.url}: ${r.ok ? 'passed' : `failed (${r.reason})`} in ${Math.round(r.latencyMs)} ms`);
+    return c.json(r);
+  });
+
+  app.get('/api/webhooks/deliveries', (c) => c.json({ deliveries: webhooks.log() }));
+
+  return app;
+}
+
+function safeDecode(s: string): string {
+  try { return decodeURIComponent(s); } catch { return s; }
+}

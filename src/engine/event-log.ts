@@ -1,0 +1,29 @@
+// A bounded ring of what happened in a meeting (handshakes, state changes, errors, non-media messages), for
+// the API and the inspector. Media messages are counted per connection, not logged one by one.
+export interface LogEntry {
+  at: number;
+  /** 'in' = app → mock, 'out' = mock → app, 'info' = engine note, 'error' = rejected input. */
+  dir: 'in' | 'out' | 'info' | 'error';
+  socket?: string;
+  conn?: number;
+  msg_type?: number | string;
+  status_code?: number;
+  text: string;
+}
+
+export class EventLog {
+  private buf: LogEntry[] = [];
+  private start = 0;
+  total = 0;
+  constructor(private readonly limit = 500) {}
+
+  push(e: LogEntry): void {
+    this.total++;
+    if (this.buf.length < this.limit) this.buf.push(e);
+    else { this.buf[this.start] = e; this.start = (this.start + 1) % this.limit; }
+  }
+
+  entries(): LogEntry[] {
+    return this.buf.length < this.limit ? this.buf.slice() : [...this.buf.slice(this.start), ...this.buf.slice(0, this.start)];
+  }
+}

@@ -1,0 +1,555 @@
+// The hub: owns meetings and streams, routes every inbound frame of both socket kinds to the right stream,
+// answers handshakes and requests with the status codes of spec §5, and fans the synthetic timeline out.
+import {
+  ALL_MEDIA_BITS, EventType, MediaBit, MsgType, StatusCode, StopReason, nameOf,
+} from '../protocol/enums.ts';
+import {
+  ClientReadyAck, DataHandshakeReq, SessionStateReq, SignalingHandshakeReq, StreamCloseReq, StreamStateReq,
+  VideoSubscriptionReq, decodeFrame, instanceIdOf, validate, type DecodedMessage, type Dialect,
+} from '../protocol/inbound.ts';
+import { negotiateMediaParams } from '../protocol/media-params.ts';
+import { dataHandshakeResp, errorReply, signalingHandshakeResp, type ServerUrls } from '../protocol/outbound.ts';
+import { matchSignature } from '../protocol/signature.ts';
+import type { MockOptions } from '../config/options.ts';
+import type { Credentials } from '../config/credentials.ts';
+import type { Logger } from '../log.ts';
+import { short } from '../log.ts';
+import { buildTimeline, type SyntheticTimeline, type TimelineItem } from '../media/synthetic-timeline.ts';
+import type { SpeechProgram, VideoLibrary } from '../media/types.ts';
+import { Connection, MediaConnection, SignalingConnection } from './connection.ts';
+import { MediaPacker } from './media-packer.ts';
+import { Meeting, newMeetingUuid, newStreamId } from './meeting.ts';
+import { PRODUCT_INFO, type Product } from './products.ts';
+import { Scheduler, type Task } from './scheduler.ts';
+import type { MediaPath, RtmsSocket, SocketRole } from './socket.ts';
+import { RtmsStream, type EngineContext } from './stream.ts';
+
+/** What the engine needs from webhook delivery (src/webhooks implements it). */
+export interface WebhookSink {
+  send(meeting: Meeting, url: string, event: string, payload: Record<string, unknown>): void;
+}
+
+export interface EngineDeps {
+  options: MockOptions;
+  credentials: Credentials;
+  program: SpeechProgram;
+  video: VideoLibrary;
+  scheduler: Scheduler;
+  log: Logger;
+  webhooks: WebhookSink;
+}
+
+export interface CreateMeetingInput {
+  webhookUrl: string | null;
+  product?: Product;
+  meetingUuid?: string;
+  rtmsStreamId?: string;
+  operatorId?: string;
+  /** Start the RTMS stream (send `rtms_started`) right away (default true). */
+  startRtms?: boolean;
+}
+
+const PATH_BIT: Record<Exclude<MediaPath, 'all'>, number> = {
+  audio: MediaBit.AUDIO, video: MediaBit.VIDEO, deskshare: MediaBit.DESKSHARE, transcript: MediaBit.TRANSCRIPT, chat: MediaBit.CHAT,
+};
+/** Contact Center voice has no video, share or chat (spec §7 shows audio and transcript with channel_id). */
+const PRODUCT_MEDIA: Record<Product, number> = {
+  meeting: ALL_MEDIA_BITS, webinar: ALL_MEDIA_BITS, session: ALL_MEDIA_BITS, contact_center: MediaBit.AUDIO | MediaBit.TRANSCRIPT,
+};
+const NOT_SUPPORTED: [number, number][] = [
+  [MediaBit.AUDIO, StatusCode.MEDIA_TYPE_AUDIO_NOT_SUPPORT], [MediaBit.VIDEO, StatusCode.MEDIA_TYPE_VIDEO_NOT_SUPPORT],
+  [MediaBit.DESKSHARE, StatusCode.MEDIA_TYPE_DESKSHARE_NOT_SUPPORT], [MediaBit.TRANSCRIPT, StatusCode.MEDIA_TYPE_TRANSCRIPT_NOT_SUPPORT],
+  [MediaBit.CHAT, StatusCode.MEDIA_TYPE_CHAT_NOT_SUPPORT],
+];
+/** Ended meetings kept for the API before the oldest are forgotten. */
+const ENDED_RETAINED = 200;
+
+export class RtmsEngine implements EngineContext {
+  readonly options: MockOptions;
+  readonly packer = new MediaPacker();
+  readonly log: Logger;
+  readonly scheduler: Scheduler;
+  readonly meetings = new Map<string, Meeting>();
+  readonly streams = new Map<string, RtmsStream>();
+  readonly connections = new Set<Connection>();
+  private readonly handshakeTimers = new Map<Connection, Task>();
+  readonly timeline: SyntheticTimeline;
+  readonly totals = { signalingOpened: 0, mediaOpened: 0, rejected: 0, meetingsCreated: 0 };
+  private ports = { http: 0, media: 0 };
+  private scheme: 'ws' | 'wss' = 'ws';
+
+  constructor(private readonly deps: EngineDeps) {
+    this.options = deps.options;
+    this.log = deps.log;
+    this.scheduler = deps.scheduler;
+    this.timeline = buildTimeline(deps.program);
+  }
+
+  get credentials(): Credentials {
+    return this.deps.credentials;
+  }
+
+  setPorts(http: number, media: number, tls = false): void {
+    this.ports = { http, media };
+    this.scheme = tls ? 'wss' : 'ws';
+  }
+
+  signalingUrl(): string {
+    return `${this.scheme}://${this.options.publicHost}:${this.ports.http}/signaling`;
+  }
+
+  mediaUrls(): ServerUrls {
+    const base = `${this.scheme}://${this.options.publicHost}:${this.ports.media}`;
+    return { all: `${base}/all`, audio: `${base}/audio`, video: `${base}/video`, deskshare: `${base}/deskshare`, transcript: `${base}/transcript`, chat: `${base}/chat` };
+  }
+
+  // --- meetings and streams ---
+
+  createMeeting(input: CreateMeetingInput): { meeting: Meeting; stream: RtmsStream | null } {
+    const uuid = input.meetingUuid ?? newMeetingUuid();
+    if (this.meetings.has(uuid) && !this.meetings.get(uuid)!.ended) throw new Error(`meeting ${uuid} already exists`);
+    const meeting = new Meeting({
+      uuid,
+      product: input.product ?? 'meeting',
+      webhookUrl: input.webhookUrl,
+      operatorId: input.operatorId ?? 'P3Q8W2X9Y5',
+      sessionKey: input.product === 'session' ? `key_${newStreamId().slice(0, 12)}` : undefined,
+      program: this.deps.program,
+      timeline: this.timeline,
+      video: this.deps.video,
+      scheduler: this.scheduler,
+      onTimeline: (m, item, loopStart) => this.onTimeline(m, item, loopStart),
+    });
+    this.meetings.set(uuid, meeting);
+    this.totals.meetingsCreated++;
+    this.log.info(`${meeting.product} ${short(uuid)} created${input.webhookUrl ? `, webhook ${input.webhookUrl}` : ''}`);
+    const stream = input.startRtms === false ? null : this.startStream(meeting, input.rtmsStreamId);
+    return { meeting, stream };
+  }
+
+  /** Opens a new RTMS stream for the meeting and sends `<product>.rtms_started` (spec §1, §9). */
+  startStream(meeting: Meeting, streamId = newStreamId()): RtmsStream {
+    if (meeting.ended) throw new Error('the meeting has ended');
+    const stream = new RtmsStream(streamId, meeting, this);
+    meeting.streams.push(stream);
+    this.streams.set(streamId, stream);
+    stream.record('info', `RTMS stream ${streamId} started`);
+    this.webhook(meeting, 'started', this.startedPayload(meeting, stream));
+    return stream;
+  }
+
+  startedPayload(meeting: Meeting, stream: RtmsStream): Record<string, unknown> {
+    const key = PRODUCT_INFO[meeting.product].idKey;
+    const base: Record<string, unknown> = { [key]: meeting.uuid };
+    if (meeting.product === 'meeting' || meeting.product === 'webinar') base.operator_id = meeting.operatorId;
+    if (meeting.product === 'session') base.session_key = meeting.sessionKey;
+    return { ...base, rtms_stream_id: stream.id, server_urls: this.signalingUrl() };
+  }
+
+  webhook(meeting: Meeting, kind: 'started' | 'stopped' | 'interrupted', payload: Record<string, unknown>): void {
+    if (!meeting.webhookUrl) return;
+    this.deps.webhooks.send(meeting, meeting.webhookUrl, PRODUCT_INFO[meeting.product].event(kind), payload);
+  }
+
+  streamEnded(_stream: RtmsStream): void {
+    // Streams stay addressable (a late handshake is told the stream stopped); meetings are pruned on end.
+  }
+
+  endMeeting(meeting: Meeting, reason: number = StopReason.MEETING_ENDED): void {
+    for (const s of meeting.liveStreams) s.stop(reason);
+    meeting.end();
+    this.log.info(`${meeting.product} ${short(meeting.uuid)} ended`);
+    this.pruneEnded();
+  }
+
+  private pruneEnded(): void {
+    const ended = [...this.meetings.values()].filter((m) => m.ended);
+    for (const m of ended.slice(0, Math.max(0, ended.length - ENDED_RETAINED))) {
+      this.meetings.delete(m.uuid);
+      for (const s of m.streams) this.streams.delete(s.id);
+    }
+  }
+
+  /** A stream listed in the credentials file: created on first use so seed-style apps work without the API. */
+  private adoptKnownStream(instanceId: string, streamId: string): RtmsStream | null {
+    const known = this.credentials.knownStreams.find((k) => k.meeting_uuid === instanceId && k.rtms_stream_id === streamId);
+    if (!known) return null;
+    const existing = this.meetings.get(instanceId);
+    if (existing && !existing.ended) return this.startStream(existing, streamId);
+    if (existing) this.meetings.delete(instanceId);
+    return this.createMeeting({ webhookUrl: null, meetingUuid: instanceId, rtmsStreamId: streamId }).stream;
+  }
+
+  // --- timeline fan-out ---
+
+  private onTimeline(meeting: Meeting, item: TimelineItem, loopStart: number): void {
+    for (const stream of meeting.liveStreams) {
+      if (stream.phase !== 'active' && stream.phase !== 'paused') continue;
+      switch (item.kind) {
+        case 'speaker':
+          if (item.speaker && meeting.isPresent(item.speaker.userId)) {
+            stream.event(EventType.ACTIVE_SPEAKER_CHANGE, { user_id: item.speaker.userId, user_name: item.speaker.userName });
+          }
+          break;
+        case 'share_start':
+          if (meeting.isPresent(item.speaker.userId)) stream.event(EventType.SHARING_START, { user_id: item.speaker.userId, user_name: item.speaker.userName });
+          break;
+        case 'share_stop':
+          stream.event(EventType.SHARING_STOP, {});
+          break;
+        case 'transcript': {
+          if (!meeting.isPresent(item.speaker.userId)) break;
+          const start = loopStart + item.utterance.startMs;
+          const end = loopStart + item.utterance.endMs;
+          const channelId = meeting.product === 'contact_center' ? 1 : undefined;
+          for (const m of stream.carriers(MediaBit.TRANSCRIPT)) {
+            const text = this.packer.transcript(m.dialect, { userId: item.speaker.userId, userName: item.speaker.userName, channelId }, item.utterance.text, start, end, 9);
+            if (m.sendMedia(text, MsgType.MEDIA_DATA_TRANSCRIPT, this.options.maxBufferedBytes)) m.sent.transcript++;
+          }
+          break;
+        }
+        case 'chat': {
+          if (!meeting.isPresent(item.speaker.userId)) break;
+          const ts = loopStart + item.at;
+          for (const m of stream.carriers(MediaBit.CHAT)) {
+            const text = this.packer.chat(m.dialect, { userId: item.speaker.userId, userName: item.speaker.userName }, item.text, ts);
+            if (m.sendMedia(text, MsgType.MEDIA_DATA_CHAT, this.options.maxBufferedBytes)) m.sent.chat++;
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  // --- sockets ---
+
+  open(role: SocketRole, socket: RtmsSocket): Connection {
+    const conn = role.kind === 'signaling'
+      ? new SignalingConnection(socket, this.scheduler)
+      : new MediaConnection(socket, this.scheduler, role.path);
+    if (role.kind === 'signaling') { conn.dialect = role.dialectHint; this.totals.signalingOpened++; } else this.totals.mediaOpened++;
+    this.connections.add(conn);
+    // A socket that never handshakes is closed, so idle sockets cannot pile up.
+    const limit = this.options.keepAliveMs * this.options.keepAliveMisses;
+    this.handshakeTimers.set(conn, this.scheduler.after(limit, () => {
+      this.handshakeTimers.delete(conn);
+      this.log.warn(`${role.kind} socket #${conn.id} from ${socket.remoteAddress} sent no handshake in ${limit} ms; closing`);
+      conn.close(1008, 'no handshake');
+      this.closed(conn, 1008, 'no handshake');
+    }));
+    this.log.debug(`${role.kind}${role.kind === 'media' ? ` /${role.path}` : ''} socket #${conn.id} opened from ${socket.remoteAddress}`);
+    return conn;
+  }
+
+  closed(conn: Connection, code: number, reason: string): void {
+    if (!this.connections.delete(conn)) return;
+    this.handshakeTimers.get(conn)?.cancel();
+    this.handshakeTimers.delete(conn);
+    conn.markClosed(code, reason);
+    const stream = conn instanceof SignalingConnection || conn instanceof MediaConnection ? (conn.streamId ? this.streams.get(conn.streamId) : undefined) : undefined;
+    this.log.info(`${conn.kind}${conn instanceof MediaConnection ? ` /${conn.path}` : ''} socket #${conn.id} closed (${code}${reason ? ` ${reason}` : ''})`);
+    if (!stream) return;
+    stream.record('info', `${conn.kind} socket closed (${code}${reason ? ` ${reason}` : ''})`, { socket: conn instanceof MediaConnection ? conn.path : 'signaling', conn: conn.id });
+    if (conn instanceof SignalingConnection) stream.signalingLost(conn);
+    else if (conn instanceof MediaConnection) stream.mediaLost(conn);
+  }
+
+  message(conn: Connection, data: string | ArrayBuffer | Uint8Array): void {
+    try {
+      if (conn.closed) return;
+      const bytes = typeof data === 'string' ? data.length : data.byteLength;
+      const r = decodeFrame(data);
+      if (!r.ok) {
+        conn.counters.errors++;
+        conn.noteIn(r.type ?? 0, bytes);
+        this.reject(conn, r.type, r.status, r.reason);
+        return;
+      }
+      conn.noteIn(r.msg.type, bytes);
+      if (conn instanceof SignalingConnection) this.onSignaling(conn, r.msg);
+      else if (conn instanceof MediaConnection) this.onMedia(conn, r.msg);
+    } catch (err) {
+      // Never let one bad message take the process down or disturb other meetings.
+      this.log.error(`internal error handling a message on socket #${conn.id}: ${(err as Error).stack ?? err}`);
+      conn.send(errorReply(conn.dialect, undefined, StatusCode.INTERNAL_EXCEPTION, 'internal error'), 0);
+    }
+  }
+
+  private streamOf(conn: SignalingConnection | MediaConnection): RtmsStream | undefined {
+    return conn.streamId ? this.streams.get(conn.streamId) : undefined;
+  }
+
+  /** A message that cannot be processed: before the handshake the handshake fails (and closes), after it an error reply. */
+  private reject(conn: Connection, type: number | undefined, status: number, reason: string): void {
+    this.totals.rejected++;
+    const sc = conn as SignalingConnection | MediaConnection;
+    const stream = this.streamOf(sc);
+    stream?.record('error', reason, { socket: conn instanceof MediaConnection ? conn.path : 'signaling', conn: conn.id, msg_type: type, status_code: status });
+    this.log.warn(`${conn.kind} socket #${conn.id}: rejected (status ${status} ${nameOf(StatusCode, status)}): ${reason}`);
+    if (!sc.streamId) {
+      const text = conn instanceof SignalingConnection
+        ? signalingHandshakeResp(conn.dialect, status, reason, null, 0)
+        : dataHandshakeResp(conn.dialect, status, reason, null, 0);
+      conn.send(text, conn instanceof SignalingConnection ? MsgType.SIGNALING_HAND_SHAKE_RESP : MsgType.DATA_HAND_SHAKE_RESP);
+      conn.close(1000, 'handshake failed');
+      this.closed(conn, 1000, 'handshake failed');
+      return;
+    }
+    conn.send(errorReply(conn.dialect, type, status, reason), type ?? 0);
+  }
+
+  private handshakeDone(conn: Connection): void {
+    this.handshakeTimers.get(conn)?.cancel();
+    this.handshakeTimers.delete(conn);
+  }
+
+  // --- signaling socket ---
+
+  private onSignaling(conn: SignalingConnection, msg: DecodedMessage): void {
+    const stream = this.streamOf(conn);
+    if (msg.type === MsgType.KEEP_ALIVE_RESP) {
+      conn.keepAliveAnswered();
+      return;
+    }
+    if (stream) stream.record('in', nameOf(MsgType, msg.type), { socket: 'signaling', conn: conn.id, msg_type: msg.type });
+    if (msg.type === MsgType.SIGNALING_HAND_SHAKE_REQ) return this.signalingHandshake(conn, msg);
+    if (!stream) {
+      return this.reject(conn, msg.type, StatusCode.INVALID_MESSAGE_TYPE,
+        `${nameOf(MsgType, msg.type)} before the signaling handshake: send SIGNALING_HAND_SHAKE_REQ (msg_type 1) first`);
+    }
+    const b = msg.body;
+    switch (msg.type) {
+      case MsgType.EVENT_SUBSCRIPTION: return this.subscribe(conn, stream, b);
+      case MsgType.CLIENT_READY_ACK: {
+        const v = validate(ClientReadyAck, b);
+        if (!v.ok) return this.reject(conn, msg.type, StatusCode.INVALID_CLIENT_READY_ACK, v.reason);
+        if (v.value.rtms_stream_id !== undefined && v.value.rtms_stream_id !== stream.id) {
+          return this.reject(conn, msg.type, StatusCode.INVALID_CLIENT_READY_ACK, `rtms_stream_id ${v.value.rtms_stream_id} is not this connection's stream`);
+        }
+        if (stream.phase === 'stopped') return;
+        stream.readyAck();
+        return;
+      }
+      case MsgType.SESSION_STATE_REQ: {
+        const v = validate(SessionStateReq, b);
+        if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
+        const ts = Math.round(this.scheduler.now());
+        if (v.value.rtms_session_id !== stream.sessionId) {
+          conn.send(JSON.stringify({ msg_type: MsgType.SESSION_STATE_RESP, rtms_session_id: v.value.rtms_session_id, status_code: StatusCode.INVALID_RTMS_SESSION_ID, reason: 'unknown rtms_session_id', timestamp: ts }), MsgType.SESSION_STATE_RESP);
+          stream.record('error', 'SESSION_STATE_REQ for an unknown rtms_session_id', { socket: 'signaling', status_code: 40 });
+          return;
+        }
+        stream.sendSignaling(JSON.stringify({ msg_type: MsgType.SESSION_STATE_RESP, rtms_session_id: stream.sessionId, state: stream.sessionState, timestamp: ts }), MsgType.SESSION_STATE_RESP);
+        return;
+      }
+      case MsgType.STREAM_STATE_REQ: {
+        const v = validate(StreamStateReq, b);
+        if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
+        const ts = Math.round(this.scheduler.now());
+        if (v.value.rtms_stream_id !== stream.id) {
+          conn.send(JSON.stringify({ msg_type: MsgType.STREAM_STATE_RESP, rtms_stream_id: v.value.rtms_stream_id, status_code: StatusCode.INVALID_RTMS_STREAM_ID, reason: 'unknown rtms_stream_id', timestamp: ts }), MsgType.STREAM_STATE_RESP);
+          stream.record('error', 'STREAM_STATE_REQ for an unknown rtms_stream_id', { socket: 'signaling', status_code: 2 });
+          return;
+        }
+        stream.sendSignaling(JSON.stringify({ msg_type: MsgType.STREAM_STATE_RESP, rtms_stream_id: stream.id, state: stream.streamState, timestamp: ts }), MsgType.STREAM_STATE_RESP);
+        return;
+      }
+      case MsgType.STREAM_CLOSE_REQ: {
+        const v = validate(StreamCloseReq, b);
+        if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
+        const ts = Math.round(this.scheduler.now());
+        if (v.value.rtms_stream_id !== stream.id) {
+          conn.send(JSON.stringify({ msg_type: MsgType.STREAM_CLOSE_RESP, rtms_stream_id: v.value.rtms_stream_id, status_code: StatusCode.INVALID_RTMS_STREAM_ID, reason: 'unknown rtms_stream_id', timestamp: ts }), MsgType.STREAM_CLOSE_RESP);
+          return;
+        }
+        stream.sendSignaling(JSON.stringify({ msg_type: MsgType.STREAM_CLOSE_RESP, rtms_stream_id: stream.id, status_code: 0, reason: 'OK', timestamp: ts }), MsgType.STREAM_CLOSE_RESP);
+        stream.stop(StopReason.RECEIVER_REQUEST_CLOSE);
+        return;
+      }
+      case MsgType.VIDEO_SUBSCRIPTION_REQ: return this.videoSubscription(conn, stream, b);
+      default:
+        return this.reject(conn, msg.type, StatusCode.INVALID_MESSAGE_TYPE,
+          `${nameOf(MsgType, msg.type)} (msg_type ${msg.type}) is not accepted on the signaling socket`);
+    }
+  }
+
+  private signalingHandshake(conn: SignalingConnection, msg: DecodedMessage): void {
+    conn.dialect = msg.dialect;
+    if (conn.streamId) {
+      return this.reject(conn, msg.type, StatusCode.DUPLICATE_SIGNAL_REQUEST, 'duplicate signal request: this socket already completed the handshake');
+    }
+    const v = validate(SignalingHandshakeReq, msg.body);
+    if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
+    const inst = instanceIdOf(msg.body);
+    if (!inst) return this.reject(conn, msg.type, StatusCode.INVALID_PAYLOAD, 'missing meeting_uuid (or webinar_uuid, session_id, engagement_id)');
+    const streamId = v.value.rtms_stream_id;
+    const stream = this.streams.get(streamId) ?? this.adoptKnownStream(inst.id, streamId);
+    if (!stream || stream.meeting.uuid !== inst.id) {
+      return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `unknown ${inst.key}/rtms_stream_id pair (${inst.id}, ${streamId}): use the values of the rtms_started webhook`);
+    }
+    if (stream.phase === 'stopped') {
+      return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `stream ${streamId} has stopped (reason ${stream.stopReason})`);
+    }
+    const sig = matchSignature(v.value.signature, this.credentials.clients, inst.id, streamId, this.options.lenientSignature);
+    if (!sig.ok) {
+      stream.record('error', 'signaling handshake: invalid signature', { socket: 'signaling', conn: conn.id, status_code: StatusCode.INVALID_SIGNATURE });
+      return this.reject(conn, msg.type, StatusCode.INVALID_SIGNATURE,
+        'invalid signature: expected hex HMAC-SHA256(client_secret, client_id + "," + ' + inst.key + ' + "," + rtms_stream_id)');
+    }
+    if (stream.signaling && !stream.signaling.closed) {
+      stream.record('error', 'duplicate signal request', { socket: 'signaling', conn: conn.id, status_code: StatusCode.DUPLICATE_SIGNAL_REQUEST });
+      return this.reject(conn, msg.type, StatusCode.DUPLICATE_SIGNAL_REQUEST, `duplicate signal request: stream ${streamId} already has a signaling connection`);
+    }
+    this.handshakeDone(conn);
+    conn.clientId = sig.clientId;
+    stream.attachSignaling(conn);
+    if (sig.form === 'legacy') this.log.warn('accepted a comma-less (legacy) signature because of --lenient-signature');
+    stream.sendSignaling(signalingHandshakeResp(conn.dialect, StatusCode.OK, '', this.mediaUrls(), 0), MsgType.SIGNALING_HAND_SHAKE_RESP, 'SIGNALING_HAND_SHAKE_RESP OK');
+    this.log.info(`signaling handshake ok: ${stream.meeting.product} ${short(inst.id)} stream ${short(streamId)} (client ${short(sig.clientId)}, ${conn.dialect} dialect)`);
+  }
+
+  private subscribe(conn: SignalingConnection, stream: RtmsStream, b: Record<string, unknown>): void {
+    const events = b.events;
+    if (!Array.isArray(events)) return this.reject(conn, MsgType.EVENT_SUBSCRIPTION, StatusCode.INVALID_EVENTS, 'events must be an array of {event_type, subscribe}');
+    const changes: [number, boolean][] = [];
+    for (const e of events) {
+      if (typeof e !== 'object' || e === null) return this.reject(conn, MsgType.EVENT_SUBSCRIPTION, StatusCode.INVALID_EVENTS, 'each event must be an object {event_type, subscribe}');
+      const t = (e as Record<string, unknown>).event_type;
+      const s = (e as Record<string, unknown>).subscribe;
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < EventType.FIRST_PACKET_TIMESTAMP || t > EventType.PARTICIPANT_VIDEO_OFF) {
+        return this.reject(conn, MsgType.EVENT_SUBSCRIPTION, StatusCode.INVALID_EVENT_TYPE, `invalid event_type ${JSON.stringify(t)} (1-9)`);
+      }
+      if (typeof s !== 'boolean') return this.reject(conn, MsgType.EVENT_SUBSCRIPTION, StatusCode.INVALID_EVENT_SUBSCRIBE, `subscribe must be true or false for event_type ${t}`);
+      changes.push([t, s]);
+    }
+    for (const [t, s] of changes) { if (s) conn.subscribed.add(t); else conn.subscribed.delete(t); }
+    stream.record('info', `subscribed events: [${[...conn.subscribed].sort().join(', ')}]`, { socket: 'signaling', conn: conn.id });
+  }
+
+  private videoSubscription(conn: SignalingConnection, stream: RtmsStream, b: Record<string, unknown>): void {
+    const v = validate(VideoSubscriptionReq, b);
+    const reply = (userId: unknown, status: number, reason: string) => {
+      stream.sendSignaling(JSON.stringify({ msg_type: MsgType.VIDEO_SUBSCRIPTION_RESP, user_id: userId, status_code: status, reason }), MsgType.VIDEO_SUBSCRIPTION_RESP);
+      if (status) stream.record('error', `VIDEO_SUBSCRIPTION_REQ: ${reason}`, { socket: 'signaling', status_code: status });
+    };
+    if (!v.ok) return reply(b.user_id ?? null, v.status, v.reason);
+    const { user_id: userId, subscribe } = v.value;
+    const individual = [...stream.media].filter((m) => m.params.video?.data_opt === 4);
+    if (individual.length === 0) {
+      return reply(userId, StatusCode.INVALID_MEDIA_VIDEO_DATA_OPT, 'video subscription needs video data_opt 4 (VIDEO_SINGLE_INDIVIDUAL_STREAM) in the data handshake');
+    }
+    if (subscribe && !stream.meeting.participant(userId)) return reply(userId, StatusCode.INVALID_PAYLOAD, `user ${userId} is not in the meeting`);
+    for (const m of individual) {
+      if (subscribe && m.videoSubscription === userId) return reply(userId, StatusCode.DUPLICATE_VIDEO_SUBSCRIPTION, `already subscribed to user ${userId}`);
+    }
+    for (const m of individual) m.videoSubscription = subscribe ? userId : (m.videoSubscription === userId ? null : m.videoSubscription);
+    reply(userId, StatusCode.OK, 'OK');
+  }
+
+  // --- media sockets ---
+
+  private onMedia(conn: MediaConnection, msg: DecodedMessage): void {
+    if (msg.type === MsgType.KEEP_ALIVE_RESP) { conn.keepAliveAnswered(); return; }
+    const stream = this.streamOf(conn);
+    if (stream) stream.record('in', nameOf(MsgType, msg.type), { socket: conn.path, conn: conn.id, msg_type: msg.type });
+    if (msg.type === MsgType.DATA_HAND_SHAKE_REQ) {
+      if (conn.streamId) return this.reject(conn, msg.type, StatusCode.DUPLICATE_MEDIA_DATA_CONNECTION, 'this socket already completed its data handshake');
+      return this.dataHandshake(conn, msg);
+    }
+    if (!stream) {
+      return this.reject(conn, msg.type, StatusCode.INVALID_MESSAGE_TYPE,
+        `${nameOf(MsgType, msg.type)} before the data handshake: send DATA_HAND_SHAKE_REQ (msg_type 3) first`);
+    }
+    if (msg.type === MsgType.CLIENT_READY_ACK) {
+      // Belongs on signaling (spec §3.4); accepted here too because some clients send it per media socket.
+      stream.readyAck();
+      return;
+    }
+    this.reject(conn, msg.type, StatusCode.INVALID_MESSAGE_TYPE, `${nameOf(MsgType, msg.type)} (msg_type ${msg.type}) is not accepted on a media socket`);
+  }
+
+  private dataHandshake(conn: MediaConnection, msg: DecodedMessage): void {
+    conn.dialect = msg.dialect;
+    const v = validate(DataHandshakeReq, msg.body);
+    if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
+    const inst = instanceIdOf(msg.body);
+    if (!inst) return this.reject(conn, msg.type, StatusCode.INVALID_PAYLOAD, 'missing meeting_uuid (or webinar_uuid, session_id, engagement_id)');
+    const pathBit = conn.path === 'all' ? ALL_MEDIA_BITS : PATH_BIT[conn.path];
+    let mask: number;
+    const mt = v.value.media_type;
+    if (msg.dialect === 'seed' || mt === undefined) {
+      mask = pathBit; // the seed dialect picks media by URL path (spec §10)
+    } else {
+      if (typeof mt !== 'number' || !Number.isInteger(mt)) return this.reject(conn, msg.type, StatusCode.INVALID_MEDIA_TYPE, `media_type must be an integer bitmask, got ${JSON.stringify(mt)}`);
+      if (mt < 1 || mt > 63) return this.reject(conn, msg.type, StatusCode.MEDIA_TYPE_INVALID_VALUE, `media_type ${mt} is out of range (1-63: 1 audio, 2 video, 4 deskshare, 8 transcript, 16 chat, 32 all)`);
+      mask = mt & MediaBit.ALL ? ALL_MEDIA_BITS : mt;
+      if (conn.path !== 'all' && !(mask & pathBit)) {
+        return this.reject(conn, msg.type, StatusCode.INVALID_MEDIA_TYPE, `media_type ${mt} does not include ${conn.path} (bit ${pathBit}) on the /${conn.path} URL`);
+      }
+    }
+    const streamId = v.value.rtms_stream_id;
+    const stream = this.streams.get(streamId);
+    if (!stream || stream.meeting.uuid !== inst.id) {
+      return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `unknown ${inst.key}/rtms_stream_id pair (${inst.id}, ${streamId})`);
+    }
+    if (stream.phase === 'stopped') return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `stream ${streamId} has stopped`);
+    const sig = matchSignature(v.value.signature, this.credentials.clients, inst.id, streamId, this.options.lenientSignature);
+    if (!sig.ok) {
+      stream.record('error', `data handshake on /${conn.path}: invalid signature`, { socket: conn.path, conn: conn.id, status_code: StatusCode.INVALID_SIGNATURE });
+      return this.reject(conn, msg.type, StatusCode.INVALID_SIGNATURE, 'invalid signature (same value as in the signaling handshake)');
+    }
+    if (msg.dialect === 'production' && (!stream.signaling || stream.signaling.closed)) {
+      return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `stream ${streamId} has no signaling connection: complete the signaling handshake first`);
+    }
+    for (const m of stream.media) {
+      if (m.closed) continue;
+      if (m.path === 'all') return this.reject(conn, msg.type, StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST, 'this stream already has an "all" media connection');
+      if (conn.path === 'all' || m.mask & mask) {
+        return this.reject(conn, msg.type, StatusCode.DUPLICATE_MEDIA_DATA_CONNECTION, `this stream already has a media connection for ${conn.path === 'all' ? `/${m.path}` : conn.path}`);
+      }
+    }
+    const supported = PRODUCT_MEDIA[stream.meeting.product];
+    if (mask & ~supported) {
+      if (mt === undefined || (typeof mt === 'number' && mt & MediaBit.ALL) || msg.dialect === 'seed') mask &= supported;
+      else {
+        const [, code] = NOT_SUPPORTED.find(([bit]) => mask & ~supported & bit)!;
+        return this.reject(conn, msg.type, code, `${nameOf(StatusCode, code)}: ${stream.meeting.product} streams carry only audio and transcript`);
+      }
+    }
+    const n = negotiateMediaParams(v.value.media_params, mask);
+    if (!n.ok) {
+      stream.record('error', `data handshake on /${conn.path}: ${n.reason}`, { socket: conn.path, conn: conn.id, status_code: n.status });
+      return this.reject(conn, msg.type, n.status, n.reason);
+    }
+    this.handshakeDone(conn);
+    conn.mask = mask;
+    conn.params = n.params;
+    const text = dataHandshakeResp(conn.dialect, StatusCode.OK, '', n.params, 0);
+    conn.send(text, MsgType.DATA_HAND_SHAKE_RESP);
+    stream.record('out', `DATA_HAND_SHAKE_RESP OK on /${conn.path} (media_type ${mask})${n.notes.length ? `: ${n.notes.join('; ')}` : ''}`, { socket: conn.path, conn: conn.id, msg_type: MsgType.DATA_HAND_SHAKE_RESP });
+    this.log.info(`data handshake ok on /${conn.path}: stream ${short(streamId)} media_type ${mask}${n.notes.length ? ` (${n.notes.join('; ')})` : ''}`);
+    stream.attachMedia(conn);
+  }
+
+  // --- shutdown ---
+
+  /** Stops every live stream with EXIT_SIGNAL-free MEETING_ENDED semantics left to the caller's reason. */
+  stopAll(reason: number = StopReason.MEETING_ENDED): void {
+    for (const m of this.meetings.values()) if (!m.ended) this.endMeeting(m, reason);
+  }
+
+  counters() {
+    let live = 0;
+    for (const s of this.streams.values()) if (s.phase !== 'stopped') live++;
+    return {
+      meetings: this.meetings.size,
+      meetings_live: [...this.meetings.values()].filter((m) => !m.ended).length,
+      streams_live: live,
+      connections: this.connections.size,
+      scheduler_tasks: this.scheduler.size,
+      ...this.totals,
+    };
+  }
+}
+
+export type { Dialect };

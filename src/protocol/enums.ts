@@ -1,0 +1,178 @@
+// Numeric vocabulary of RTMS v1 (spec §2, §5, §6). Plain const objects: cheap at runtime, and the names are
+// used in logs and in the seed dialect (spec §10).
+
+export const MsgType = {
+  SIGNALING_HAND_SHAKE_REQ: 1,
+  SIGNALING_HAND_SHAKE_RESP: 2,
+  DATA_HAND_SHAKE_REQ: 3,
+  DATA_HAND_SHAKE_RESP: 4,
+  EVENT_SUBSCRIPTION: 5,
+  EVENT_UPDATE: 6,
+  CLIENT_READY_ACK: 7,
+  STREAM_STATE_UPDATE: 8,
+  SESSION_STATE_UPDATE: 9,
+  SESSION_STATE_REQ: 10,
+  SESSION_STATE_RESP: 11,
+  KEEP_ALIVE_REQ: 12,
+  KEEP_ALIVE_RESP: 13,
+  MEDIA_DATA_AUDIO: 14,
+  MEDIA_DATA_VIDEO: 15,
+  MEDIA_DATA_SHARE: 16,
+  MEDIA_DATA_TRANSCRIPT: 17,
+  MEDIA_DATA_CHAT: 18,
+  STREAM_STATE_REQ: 19,
+  STREAM_STATE_RESP: 20,
+  STREAM_CLOSE_REQ: 21,
+  STREAM_CLOSE_RESP: 22,
+  META_DATA_AUDIO: 23,
+  META_DATA_VIDEO: 24,
+  META_DATA_SHARE: 25,
+  META_DATA_TRANSCRIPT: 26,
+  META_DATA_CHAT: 27,
+  VIDEO_SUBSCRIPTION_REQ: 28,
+  VIDEO_SUBSCRIPTION_RESP: 29,
+} as const;
+export type MsgType = (typeof MsgType)[keyof typeof MsgType];
+
+export const StatusCode = {
+  OK: 0,
+  INVALID_MESSAGE_TYPE: 1,
+  INVALID_RTMS_STREAM_ID: 2,
+  INVALID_SIGNATURE: 3,
+  INVALID_PAYLOAD: 4,
+  INVALID_EVENTS: 5,
+  INVALID_EVENT_TYPE: 6,
+  INVALID_MEDIA_TYPE: 7,
+  DUPLICATE_SIGNAL_REQUEST: 8,
+  MEDIA_TYPE_AUDIO_NOT_SUPPORT: 9,
+  MEDIA_TYPE_VIDEO_NOT_SUPPORT: 10,
+  MEDIA_TYPE_DESKSHARE_NOT_SUPPORT: 11,
+  MEDIA_TYPE_TRANSCRIPT_NOT_SUPPORT: 12,
+  MEDIA_TYPE_CHAT_NOT_SUPPORT: 13,
+  MEDIA_TYPE_INVALID_VALUE: 14,
+  MEDIA_DATA_ALL_CONNECTION_EXIST: 15,
+  DUPLICATE_MEDIA_DATA_CONNECTION: 16,
+  INVALID_MEDIA_PARAMS: 17,
+  INVALID_MEDIA_AUDIO_PARAMS: 18,
+  INVALID_MEDIA_AUDIO_CONTENT_TYPE: 19,
+  INVALID_MEDIA_AUDIO_SAMPLE_RATE: 20,
+  INVALID_MEDIA_AUDIO_CHANNEL: 21,
+  INVALID_MEDIA_AUDIO_CODEC: 22,
+  INVALID_MEDIA_AUDIO_DATA_OPT: 23,
+  INVALID_MEDIA_AUDIO_SEND_RATE: 24,
+  INVALID_MEDIA_VIDEO_PARAMS: 25,
+  INVALID_MEDIA_VIDEO_CONTENT_TYPE: 26,
+  INVALID_MEDIA_VIDEO_CODEC: 27,
+  INVALID_MEDIA_VIDEO_RESOLUTION: 28,
+  INVALID_MEDIA_VIDEO_DATA_OPT: 29,
+  INVALID_MEDIA_VIDEO_FPS: 30,
+  INVALID_MEDIA_DESKSHARE_PARAMS: 31,
+  INVALID_MEDIA_DESKSHARE_CONTENT_TYPE: 32,
+  INVALID_MEDIA_DESKSHARE_CODEC: 33,
+  INVALID_MEDIA_DESKSHARE_RESOLUTION: 34,
+  INVALID_MEDIA_DESKSHARE_FPS: 35,
+  INVALID_MEDIA_TRANSCRIPT_PARAMS: 36,
+  INVALID_MEDIA_TRANSCRIPT_CONTENT_TYPE: 37,
+  INVALID_MEDIA_CHAT_PARAMS: 38,
+  INVALID_MEDIA_CHAT_CONTENT_TYPE: 39,
+  INVALID_RTMS_SESSION_ID: 40,
+  INVALID_CLIENT_READY_ACK: 41,
+  INVALID_EVENT_SUBSCRIBE: 42,
+  INVALID_MEDIA_TRANSCRIPT_SOURCE_LANGUAGE: 43,
+  DUPLICATE_VIDEO_SUBSCRIPTION: 44,
+  INTERNAL_EXCEPTION: 45,
+  INVALID_MEDIA_TRANSCRIPT_TARGET_LANGUAGE: 46,
+  CHAT_SESSION_KEY_NOT_AVAILABLE: 47,
+} as const;
+export type StatusCode = (typeof StatusCode)[keyof typeof StatusCode];
+
+export const SessionState = { INACTIVE: 0, INITIALIZE: 1, STARTED: 2, PAUSED: 3, RESUMED: 4, STOPPED: 5 } as const;
+export type SessionState = (typeof SessionState)[keyof typeof SessionState];
+
+export const StreamState = {
+  INACTIVE: 0, ACTIVE: 1, INTERRUPTED: 2, TERMINATING: 3, TERMINATED: 4, PAUSED: 5, RESUMED: 6,
+} as const;
+export type StreamState = (typeof StreamState)[keyof typeof StreamState];
+
+export const StopReason = {
+  UNDEFINED: 0,
+  HOST_TRIGGERED: 1,
+  USER_TRIGGERED: 2,
+  USER_LEFT: 3,
+  USER_EJECTED: 4,
+  HOST_DISABLED_APP: 5,
+  MEETING_ENDED: 6,
+  STREAM_CANCELED: 7,
+  STREAM_REVOKED: 8,
+  ALL_APPS_DISABLED: 9,
+  INTERNAL_EXCEPTION: 10,
+  CONNECTION_TIMEOUT: 11,
+  INSTANCE_CONNECTION_INTERRUPTED: 12,
+  SIGNAL_CONNECTION_INTERRUPTED: 13,
+  DATA_CONNECTION_INTERRUPTED: 14,
+  SIGNAL_CONNECTION_CLOSED_ABNORMALLY: 15,
+  DATA_CONNECTION_CLOSED_ABNORMALLY: 16,
+  EXIT_SIGNAL: 17,
+  AUTHENTICATION_FAILURE: 18,
+  AWAIT_RECONNECTION_TIMEOUT: 19,
+  RECEIVER_REQUEST_CLOSE: 20,
+  CUSTOMER_DISCONNECTED: 21,
+  AGENT_DISCONNECTED: 22,
+  ADMIN_DISABLED_APP: 23,
+  KEEP_ALIVE_TIMEOUT: 24,
+  MANUAL_API_TRIGGERED: 25,
+  STREAMING_NOT_SUPPORTED: 26,
+} as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+
+export const EventType = {
+  FIRST_PACKET_TIMESTAMP: 1,
+  ACTIVE_SPEAKER_CHANGE: 2,
+  PARTICIPANT_JOIN: 3,
+  PARTICIPANT_LEAVE: 4,
+  SHARING_START: 5,
+  SHARING_STOP: 6,
+  MEDIA_CONNECTION_INTERRUPTED: 7,
+  PARTICIPANT_VIDEO_ON: 8,
+  PARTICIPANT_VIDEO_OFF: 9,
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+/** Media type bits of `media_type` (spec §3.3, §6). */
+export const MediaBit = { AUDIO: 1, VIDEO: 2, DESKSHARE: 4, TRANSCRIPT: 8, CHAT: 16, ALL: 32 } as const;
+export const ALL_MEDIA_BITS = 1 | 2 | 4 | 8 | 16;
+
+export const ContentType = { RTP: 1, RAW_AUDIO: 2, RAW_VIDEO: 3, FILE_STREAM: 4, TEXT: 5 } as const;
+export const Codec = { L16: 1, G711: 2, G722: 3, OPUS: 4, JPG: 5, PNG: 6, H264: 7 } as const;
+export const SampleRate = { SR_8K: 0, SR_16K: 1, SR_32K: 2, SR_48K: 3 } as const;
+export const SAMPLE_RATE_HZ = [8000, 16000, 32000, 48000] as const;
+export const DataOption = {
+  AUDIO_MIXED_STREAM: 1,
+  AUDIO_MULTI_STREAMS: 2,
+  VIDEO_SINGLE_ACTIVE_STREAM: 3,
+  VIDEO_SINGLE_INDIVIDUAL_STREAM: 4,
+  VIDEO_MIXED_GALLERY_VIEW: 5,
+} as const;
+export const Resolution = { SD: 1, HD: 2, FHD: 3, QHD: 4 } as const;
+export const RESOLUTION_SIZE: Record<number, { width: number; height: number }> = {
+  1: { width: 640, height: 360 },
+  2: { width: 1280, height: 720 },
+  3: { width: 1920, height: 1080 },
+  4: { width: 2560, height: 1440 },
+};
+
+/** Language ids 0-36 plus -1 (auto-detect), spec §6. */
+export const LANGUAGE_MIN = -1;
+export const LANGUAGE_MAX = 36;
+export const LANGUAGE_ENGLISH = 9;
+
+/** Reverse lookup for logs and the seed dialect: 14 -> "MEDIA_DATA_AUDIO". */
+export function nameOf<T extends Record<string, number>>(table: T, value: number): string {
+  for (const key in table) if (table[key] === value) return key;
+  return String(value);
+}
+
+const MSG_TYPE_BY_NAME = new Map<string, number>(Object.entries(MsgType));
+export function msgTypeFromName(name: string): number | undefined {
+  return MSG_TYPE_BY_NAME.get(name);
+}
