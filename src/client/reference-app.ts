@@ -16,7 +16,6 @@ import {
   INSTANCE_ID_KEYS,
   type InstanceIdKey,
   MEDIA_BITS,
-  type MediaKind,
   type MediaSocketName,
   MSG,
   SAMPLE_RATE_HZ,
@@ -268,7 +267,7 @@ function short(value: unknown, max = 160): string {
 }
 
 /** Accepts a whole webhook body or just its payload; handles the seed README's nested `payload.object` (spec §10). */
-function unwrapStarted(started: unknown): { event?: string; payload: Record<string, any> } {
+function unwrapWebhook(started: unknown): { event?: string; payload: Record<string, any> } {
   const body = (started ?? {}) as Record<string, any>;
   const event = typeof body.event === 'string' ? body.event : undefined;
   let payload: Record<string, any> = body.payload && typeof body.payload === 'object' ? body.payload : body;
@@ -407,7 +406,7 @@ class App implements ReferenceApp {
       return;
     }
     const what = m[2];
-    const { payload } = unwrapStarted(body);
+    const { payload } = unwrapWebhook(body);
     const streamId = String(payload.rtms_stream_id ?? '');
     const s = this.streams.get(streamId);
     this.log(streamId, `webhook ${event}${what === 'stopped' ? ` (stop_reason ${payload.stop_reason})` : ''}`);
@@ -430,9 +429,10 @@ class App implements ReferenceApp {
       }
     } else if (what === 'stopped') {
       if (s) this.markStopped(s, payload.stop_reason, true);
-    } else if (s && s.state !== 'stopped' && this.o.reconnect) {
+    } else if (s && (s.state === 'ready' || s.state === 'interrupted') && !s.sockets.has('signaling')) {
       // spec §4.1: interrupted = our signaling was lost; redo the handshakes unless already doing so.
-      if (!s.sockets.has('signaling') && !s.attempt && !s.retryTimer) this.scheduleReconnect(s);
+      if (!this.o.reconnect) s.state = 'interrupted';
+      else if (!s.attempt && !s.retryTimer) this.scheduleReconnect(s);
     }
   }
 
@@ -440,7 +440,7 @@ class App implements ReferenceApp {
 
   connect(started: unknown): Promise<StreamSession> {
     if (this.stopped) return Promise.reject(new Error('reference app is stopped'));
-    const { event, payload } = unwrapStarted(started);
+    const { event, payload } = unwrapWebhook(started);
     const streamId = payload.rtms_stream_id;
     const instanceIdKey = INSTANCE_ID_KEYS.find((k) => typeof payload[k] === 'string');
     const serverUrls = payload.server_urls;

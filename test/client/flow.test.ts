@@ -329,6 +329,19 @@ describe('stream life', () => {
     expect(s.reconnects).toBe(1);
   });
 
+  test('when the server is gone, reconnection gives up after the configured attempts', async () => {
+    const { fake, app } = await setup();
+    await postWebhook(app.url, startedBody(fake.signalingUrl));
+    await ready(app, fake);
+    await fake.stop();
+    const s = app.streams.get(STREAM)!;
+    for (let i = 0; i < 40 && s.state !== 'failed'; i++) await Bun.sleep(25);
+    expect(s.state).toBe('failed');
+    expect(s.error).toBe('gave up reconnecting after 3 attempts');
+    expect(s.reconnects).toBe(3);
+    expect(s.sockets.size).toBe(0);
+  });
+
   test('reconnect: false leaves a dropped stream interrupted', async () => {
     const { fake, app } = await setup({ reconnect: false });
     await postWebhook(app.url, startedBody(fake.signalingUrl));

@@ -160,8 +160,8 @@ test('alignment of the pre-encoded tracks: Opus packets are tiny in silence; G.7
   expect(avg(loud.map((i) => opus[i]!.length))).toBeGreaterThan(30);
   // G.722's idle channel pattern uses a handful of code words; speech uses many.
   const distinct = (f: Uint8Array) => new Set(f).size;
-  expect(avg(silent.map((i) => distinct(g722[i]!)))).toBeLessThan(8);
-  expect(avg(loud.map((i) => distinct(g722[i]!)))).toBeGreaterThan(40);
+  for (const i of silent) expect(distinct(g722[i]!)).toBeLessThan(40);
+  for (const i of loud) expect(distinct(g722[i]!)).toBeGreaterThan(50);
 });
 
 test('speakerFrames: null exactly where that speaker is silent, in every format', () => {
@@ -238,7 +238,7 @@ test('a broken transcript.json is rejected by zod, naming the file and the field
 test('a missing or mismatched clip is reported with its file name', async () => {
   const dir = tempCopy(() => {});
   try {
-    await expect(loadSpeechProgram(dir)).rejects.toThrow(/01-alice\.wav: cannot read/);
+    await expect(loadSpeechProgram(dir)).rejects.toThrow(/clips\/\d\d-[a-z]+\.wav: cannot read/) // clips load in parallel: any may fail first;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
