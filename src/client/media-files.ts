@@ -87,6 +87,8 @@ export class StreamFiles {
   private readonly wavs = new Map<string, WavFile>();
   private readonly others = new Map<string, AppendFile>();
   private readonly prefix: string;
+  /** After close, writes are dropped: a closed fd number may already belong to another file. */
+  private closed = false;
 
   constructor(private readonly dir: string, streamId: string) {
     // Stream ids are opaque; keep the file name portable.
@@ -94,6 +96,7 @@ export class StreamFiles {
   }
 
   private path(suffix: string): string {
+    if (this.closed) throw new Error('stream files are closed');
     mkdirSync(this.dir, { recursive: true });
     const p = join(this.dir, `${this.prefix}${suffix}`);
     this.written.add(p);
@@ -117,6 +120,7 @@ export class StreamFiles {
 
   /** msg 14 (spec §7): base64 `data`; user_id 0 is the mixed stream. */
   audio(content: Record<string, unknown>, format: AudioFormat): void {
+    if (this.closed) return;
     const bytes = Buffer.from(String(content.data ?? ''), 'base64');
     this.relative(asNumber(content.timestamp));
     if (!format.l16) {
@@ -135,12 +139,14 @@ export class StreamFiles {
 
   /** msg 15 / 16 (spec §7): base64 images or H264 access units. */
   video(kind: 'video' | 'share', content: Record<string, unknown>): void {
+    if (this.closed) return;
     this.relative(asNumber(content.timestamp));
     this.file(`.${kind}.raw`).append(Buffer.from(String(content.data ?? ''), 'base64'));
   }
 
   /** msg 17 (spec §7): plain-text `data`, `start_time`/`end_time` in ms epoch (seed: only `timestamp`). */
   transcript(content: Record<string, unknown>): void {
+    if (this.closed) return;
     const start = asNumber(content.start_time) ?? asNumber(content.timestamp);
     const end = asNumber(content.end_time) ?? start;
     const from = this.relative(start);
@@ -151,12 +157,14 @@ export class StreamFiles {
 
   /** msg 18 (spec §7): plain-text `data`. */
   chat(content: Record<string, unknown>): void {
+    if (this.closed) return;
     const at = this.relative(asNumber(content.timestamp));
     const name = content.user_name ?? content.user_id ?? 'unknown';
     this.file('.chat.txt').append(`[${clock(at)}] ${name}: ${content.data ?? ''}\n`);
   }
 
   close(): void {
+    this.closed = true;
     for (const f of this.wavs.values()) f.close();
     for (const f of this.others.values()) f.close();
     this.wavs.clear();

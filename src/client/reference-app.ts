@@ -343,6 +343,8 @@ class App implements ReferenceApp {
 
   private async onHttp(req: Request): Promise<Response> {
     if (req.method !== 'POST') return new Response('RTMS reference app: POST webhooks here\n', { status: 405 });
+    // Closing our sockets makes the server send rtms_interrupted: a stopping app must not act on it.
+    if (this.stopped) return new Response('stopping\n', { status: 503 });
     if (this.o.path !== undefined && new URL(req.url).pathname !== this.o.path) {
       return new Response('not found\n', { status: 404 });
     }
@@ -755,7 +757,8 @@ class App implements ReferenceApp {
     const state = typeof msg.state === 'number' ? names[msg.state] ?? msg.state : msg.state;
     // spec §4.2: the stop reason is `reason` on 8 and `stop_reason` on 9; read either.
     const reason = msg.reason ?? msg.stop_reason;
-    this.log(s, `${type === MSG.STREAM_STATE_UPDATE ? 'stream' : 'session'} state ${state}${reason ? ` (reason ${reason})` : ''}`);
+    const shown = reason && reason !== 'STOP_BC_UNDEFINED' ? ` (reason ${reason})` : '';
+    this.log(s, `${type === MSG.STREAM_STATE_UPDATE ? 'stream' : 'session'} state ${state}${shown}`);
     const over = type === MSG.STREAM_STATE_UPDATE
       ? msg.state === STREAM_STATE_TERMINATED || msg.state === 'TERMINATED'
       : msg.state === SESSION_STATE_STOPPED || msg.state === 'STOPPED';
@@ -823,6 +826,7 @@ class App implements ReferenceApp {
 
   /** spec §4.1: after a signaling drop the app has 60 s to redo both handshakes. */
   private scheduleReconnect(s: Session): void {
+    if (this.stopped) return;
     const delay = this.o.reconnectDelaysMs[s.retries];
     if (delay === undefined) {
       s.state = 'failed';
@@ -843,6 +847,7 @@ class App implements ReferenceApp {
 
   /** spec §4.1: after a media drop the app has 30 s to redo that data handshake. */
   private scheduleMediaReconnect(s: Session, name: MediaSocketName): void {
+    if (this.stopped) return;
     const n = s.mediaRetries.get(name) ?? 0;
     const delay = this.o.reconnectDelaysMs[n];
     const url = s.mediaUrls[name];

@@ -87,6 +87,12 @@ export function startMediaPump(meeting: Meeting, conn: MediaConnection, packer: 
     const { width, height } = RESOLUTION_SIZE[video.resolution]!;
     const codec = VIDEO_CODEC[video.codec] ?? 'JPG';
     const interval = 1000 / video.fps;
+    // Render (or load) every subject's loop now, at handshake time, not inside a paced tick.
+    if (video.data_opt === DataOption.VIDEO_MIXED_GALLERY_VIEW) {
+      meeting.video.frames({ kind: 'gallery', userNames: meeting.cameraOn().map((s) => s.userName) }, codec, width, height);
+    } else {
+      for (const p of meeting.cameraOn()) meeting.video.frames({ kind: 'camera', userName: p.userName, userId: p.userId }, codec, width, height);
+    }
     let subjectKey = '';
     let n = 0;
     conn.tasks.push(scheduler.every(interval, (due) => {
@@ -126,6 +132,8 @@ export function startMediaPump(meeting: Meeting, conn: MediaConnection, packer: 
     const { width, height } = RESOLUTION_SIZE[share.resolution]!;
     const codec = VIDEO_CODEC[share.codec] ?? 'JPG';
     const interval = 1000 / share.fps;
+    const sharer = meeting.timeline.shareWindow?.speaker;
+    if (sharer) meeting.video.frames({ kind: 'share', userName: sharer.userName, userId: sharer.userId }, codec, width, height);
     let n = 0;
     let sharerId = -1;
     conn.tasks.push(scheduler.every(interval, (due) => {
