@@ -3,6 +3,7 @@
 // registry), installs the project's dependencies with the committed bun.lock, then runs the requested task.
 //   node scripts/bootstrap.mjs start [args…]   start the mock on its defaults
 //   node scripts/bootstrap.mjs test  [args…]   run the test suite (CI's command)
+//   node scripts/bootstrap.mjs client [args…]  run the reference RTMS app
 //   node scripts/bootstrap.mjs bun   [args…]   run any bun command with the pinned Bun
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,6 +61,9 @@ let status;
 switch (task) {
   case 'start':
     status = run(bunBin, ['src/index.ts', 'serve', ...rest], { env });
+    break;
+  case 'client':
+    status = run(bunBin, ['src/index.ts', 'client', ...rest], { env });
     break;
   case 'test':
     status = run('bash', ['scripts/test.sh', ...rest], { env });
