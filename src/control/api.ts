@@ -10,7 +10,7 @@ import { PRODUCT_INFO } from '../engine/products.ts';
 import type { WebhookDispatcher } from '../webhooks/delivery.ts';
 import { checkWebhookUrl } from '../webhooks/webhook-url.ts';
 import { validateEndpoint } from '../webhooks/url-validation.ts';
-import { CreateMeetingBody, RtmsActionBody, ValidateWebhookBody } from './schemas.ts';
+import { ChatBody, CreateMeetingBody, RtmsActionBody, ValidateWebhookBody } from './schemas.ts';
 import { openApiDocument } from './openapi.ts';
 import { PLACEHOLDER_PAGE } from './placeholder-page.ts';
 
@@ -178,6 +178,34 @@ export function createApi(deps: ApiDeps): Hono {
         throw new HttpError(404, 'unknown_action', `unknown action "${action}": use pause, resume, stop or start`);
     }
     return c.json({ ok: true, rtms_stream_id: live.id, phase: live.phase });
+  });
+
+  app.post('/api/meetings/:uuid/participants/:userId/:action', async (c) => {
+    const m = meetingOr404(c);
+    if (m.ended) throw new HttpError(409, 'meeting_ended', 'the meeting has ended');
+    const userId = Number(c.req.param('userId'));
+    const p = m.participants.get(userId);
+    if (!p) throw new HttpError(404, 'unknown_participant', `no participant ${c.req.param('userId')}; see participants in GET /api/meetings/{uuid}`);
+    const action = c.req.param('action');
+    let changed: boolean;
+    switch (action) {
+      case 'join': changed = engine.setPresent(m, userId, true); break;
+      case 'leave': changed = engine.setPresent(m, userId, false); break;
+      case 'camera-on': changed = engine.setCamera(m, userId, true); break;
+      case 'camera-off': changed = engine.setCamera(m, userId, false); break;
+      default: throw new HttpError(404, 'unknown_action', `unknown action "${action}": use join, leave, camera-on or camera-off`);
+    }
+    if (!changed) throw new HttpError(409, 'no_change', `${p.userName} is already ${action === 'join' ? 'present' : action === 'leave' ? 'gone' : action === 'camera-on' ? 'on camera (or not present)' : 'off camera (or not present)'}`);
+    return c.json({ ok: true, user_id: userId, present: p.present, camera_on: p.cameraOn });
+  });
+
+  app.post('/api/meetings/:uuid/chat', async (c) => {
+    const m = meetingOr404(c);
+    const body = await readJson(c, ChatBody, true);
+    if (m.ended) throw new HttpError(409, 'meeting_ended', 'the meeting has ended');
+    const sender = body.user_id ?? [...m.participants.values()].find((p) => p.present)?.userId;
+    if (sender === undefined || !m.participant(sender)) throw new HttpError(409, 'no_sender', `user ${body.user_id ?? '(none)'} is not present in the meeting`);
+    return c.json({ ok: true, delivered: engine.sendChat(m, sender, body.text) });
   });
 
   app.post('/api/webhooks/validate', async (c) => {

@@ -1,6 +1,6 @@
 // OpenAPI 3.1 description generated from the same zod schemas that validate requests.
 import { z } from 'zod';
-import { CreateMeetingBody, CreatedMeeting, ErrorBody, RtmsActionBody, ValidateWebhookBody, ValidationResult } from './schemas.ts';
+import { ChatBody, CreateMeetingBody, CreatedMeeting, ErrorBody, RtmsActionBody, ValidateWebhookBody, ValidationResult } from './schemas.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 const jsonContent = (s: z.ZodType) => ({ 'application/json': { schema: schema(s) } });
@@ -32,6 +32,22 @@ export function openApiDocument(version: string) {
           summary: 'Pause, resume, stop or (re)start the RTMS stream',
           requestBody: { required: false, content: jsonContent(RtmsActionBody) },
           responses: { 200: { description: 'Done' }, 404: error('Unknown meeting'), 409: error('Not valid in the current state') },
+        },
+      },
+      '/api/meetings/{meeting_uuid}/participants/{user_id}/{action}': {
+        parameters: [uuidParam, { name: 'user_id', in: 'path', required: true, schema: { type: 'integer' } },
+          { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: ['join', 'leave', 'camera-on', 'camera-off'] } }],
+        post: {
+          summary: 'A synthetic participant joins, leaves, or turns the camera on/off (events 3, 4, 8, 9)',
+          responses: { 200: { description: 'Done' }, 404: error('Unknown meeting or participant'), 409: error('No change') },
+        },
+      },
+      '/api/meetings/{meeting_uuid}/chat': {
+        parameters: [uuidParam],
+        post: {
+          summary: 'Send a chat line (msg 18) from a participant',
+          requestBody: { required: true, content: jsonContent(ChatBody) },
+          responses: { 200: { description: 'Sent' }, 400: error('Invalid body'), 404: error('Unknown meeting'), 409: error('Sender not present') },
         },
       },
       '/api/webhooks/validate': {

@@ -38,3 +38,10 @@ export const ValidationResult = z.object({
   ok: z.boolean(), reason: z.string(), status: z.number().optional(), latencyMs: z.number(), plainToken: z.string(),
   encryptedToken: z.string().optional(),
 });
+
+export const ParticipantActionBody = z.strictObject({}).describe('No body');
+
+export const ChatBody = z.strictObject({
+  user_id: z.number().int().optional().describe('Sender (a participant of the meeting); default the first present one'),
+  text: z.string().min(1).max(4096),
+});

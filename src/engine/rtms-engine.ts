@@ -531,6 +531,50 @@ export class RtmsEngine implements EngineContext {
     stream.attachMedia(conn);
   }
 
+  // --- participants and chat (control API) ---
+
+  /** A participant joins or leaves: PARTICIPANT_JOIN / PARTICIPANT_LEAVE to subscribed apps (spec §4.3). */
+  setPresent(meeting: Meeting, userId: number, present: boolean): boolean {
+    const p = meeting.participants.get(userId);
+    if (!p || p.present === present) return false;
+    p.present = present;
+    for (const s of meeting.liveStreams) {
+      if (s.phase !== 'active' && s.phase !== 'paused') continue;
+      s.event(present ? EventType.PARTICIPANT_JOIN : EventType.PARTICIPANT_LEAVE,
+        { participants: present ? [{ user_id: p.userId, user_name: p.userName }] : [{ user_id: p.userId }] });
+    }
+    meeting.log.push({ at: Math.round(this.scheduler.now()), dir: 'info', text: `${p.userName} ${present ? 'joined' : 'left'}` });
+    return true;
+  }
+
+  /** Camera on/off: PARTICIPANT_VIDEO_ON / _OFF; video for that participant stops while off (spec §8). */
+  setCamera(meeting: Meeting, userId: number, on: boolean): boolean {
+    const p = meeting.participants.get(userId);
+    if (!p || !p.present || p.cameraOn === on) return false;
+    p.cameraOn = on;
+    for (const s of meeting.liveStreams) {
+      if (s.phase !== 'active' && s.phase !== 'paused') continue;
+      s.event(on ? EventType.PARTICIPANT_VIDEO_ON : EventType.PARTICIPANT_VIDEO_OFF, { participants: [{ user_id: p.userId }] });
+    }
+    meeting.log.push({ at: Math.round(this.scheduler.now()), dir: 'info', text: `${p.userName} camera ${on ? 'on' : 'off'}` });
+    return true;
+  }
+
+  /** A chat line from a participant to every app carrying chat (spec §7). */
+  sendChat(meeting: Meeting, userId: number, text: string): number {
+    const p = meeting.participants.get(userId);
+    if (!p || !p.present) return 0;
+    const ts = Math.round(this.scheduler.now());
+    let sent = 0;
+    for (const stream of meeting.liveStreams) {
+      for (const m of stream.carriers(MediaBit.CHAT)) {
+        if (m.sendMedia(this.packer.chat(m.dialect, { userId: p.userId, userName: p.userName }, text, ts), MsgType.MEDIA_DATA_CHAT, this.options.maxBufferedBytes)) { m.sent.chat++; sent++; }
+      }
+    }
+    meeting.log.push({ at: ts, dir: 'info', text: `chat from ${p.userName}: ${text.slice(0, 80)}` });
+    return sent;
+  }
+
   // --- shutdown ---
 
   /** Stops every live stream with EXIT_SIGNAL-free MEETING_ENDED semantics left to the caller's reason. */

@@ -1,0 +1,22 @@
+import { test, expect } from 'bun:test';
+import { startMock } from '../helpers/mock.ts';
+import { WsClient, sign } from '../helpers/ws-client.ts';
+test('explore', async () => {
+  const mock = await startMock();
+  const c = await mock.startMeeting(null);
+  const s = await WsClient.open(`ws://127.0.0.1:${mock.port}/signaling`);
+  s.send({ msg_type: 1, meeting_uuid: c.meeting_uuid, rtms_stream_id: c.rtms_stream_id, signature: sign(c.meeting_uuid, c.rtms_stream_id) });
+  console.log(JSON.stringify(await s.next()));
+  const big = await WsClient.open(`ws://127.0.0.1:${mock.port}/signaling`);
+  big.send('x'.repeat(70000));
+  console.log(await big.closed);
+  const m = await WsClient.open(`ws://127.0.0.1:${mock.mediaPort}/all`);
+  m.send({ msg_type: 3, meeting_uuid: c.meeting_uuid, rtms_stream_id: c.rtms_stream_id, signature: sign(c.meeting_uuid, c.rtms_stream_id), media_type: 32 });
+  console.log(JSON.stringify(await m.next()));
+  s.send({msg_type:7, rtms_stream_id: c.rtms_stream_id});
+  for (let i=0;i<4;i++) console.log(JSON.stringify(await s.next()).slice(0,300));
+  console.log(JSON.stringify(await m.next()).slice(0,200));
+  s.send({msg_type:99});
+  console.log(JSON.stringify(await s.next(m=>m.status_code!==undefined)));
+  await mock.stop({graceful:false});
+});
