@@ -68,6 +68,7 @@ export async function createMock(input: CreateMockOptions = {}): Promise<MockHan
     const r = e.record;
     const a = e.attempt;
     const m = r.meetingKey ? engineRef?.meetings.get(r.meetingKey) : undefined;
+    if (engineRef?.inspector.active) engineRef.inspector.emit({ type: 'webhook', meeting_uuid: r.meetingKey ?? null, delivery: r });
     if (e.type === 'attempt' && a) {
       const result = a.status !== undefined ? `HTTP ${a.status}` : a.error ?? 'error';
       const line = `webhook ${r.event} → ${r.url}: attempt ${a.attempt} ${result} in ${Math.round(a.latencyMs)} ms`;

@@ -1,6 +1,8 @@
 // The HTTP side of port 9092: /health, the control API under /api (every body validated with zod, clear 4xx
 // errors), the OpenAPI document, and the web page.
 import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { InspectorEvent } from '../engine/inspector.ts';
 import type { z } from 'zod';
 import { StopReason } from '../protocol/enums.ts';
 import type { RtmsEngine } from '../engine/rtms-engine.ts';
@@ -216,6 +218,36 @@ export function createApi(deps: ApiDeps): Hono {
     engine.log.info(`URL validation of ${check.url}: ${r.ok ? 'passed' : `failed (${r.reason})`} in ${Math.round(r.latencyMs)} ms`);
     return c.json(r);
   });
+
+  // Server-sent events for the inspector: a snapshot of every meeting, then live events (src/engine/inspector.ts).
+  app.get('/api/events', (c) => streamSSE(c, async (stream) => {
+    const queue: InspectorEvent[] = [];
+    let wake: (() => void) | null = null;
+    let dropped = 0;
+    const unsubscribe = engine.inspector.subscribe((e) => {
+      // Bounded: a slow page loses the oldest events, the server never buffers without limit.
+      if (queue.length >= 5000) { queue.shift(); dropped++; }
+      queue.push(e);
+      wake?.();
+    });
+    let open = true;
+    stream.onAbort(() => { open = false; unsubscribe(); wake?.(); });
+    try {
+      await stream.writeSSE({ event: 'meetings', data: JSON.stringify({ type: 'meetings', meetings: [...engine.meetings.values()].map((m) => describeMeeting(engine, m, webhooks, false)) }) });
+      while (open) {
+        if (queue.length === 0) {
+          await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 15_000); });
+          wake = null;
+          if (queue.length === 0 && open) { await stream.writeSSE({ event: 'ping', data: '{}' }); continue; }
+        }
+        const batch = queue.splice(0, 500);
+        for (const e of batch) await stream.writeSSE({ event: e.type, data: JSON.stringify(e) });
+        if (dropped) { await stream.writeSSE({ event: 'dropped', data: JSON.stringify({ dropped }) }); dropped = 0; }
+      }
+    } finally {
+      unsubscribe();
+    }
+  }));
 
   app.get('/api/webhooks/deliveries', (c) => c.json({ deliveries: webhooks.log() }));
 

@@ -9,6 +9,11 @@ import type { MediaPath, RtmsSocket } from './socket.ts';
 
 let nextConnId = 1;
 
+/** Shared, swappable hook for the inspector: null when nobody is watching (one property read per message). */
+export interface TapRef {
+  fn: ((conn: Connection, dir: 'in' | 'out', type: number, bytes: number) => void) | null;
+}
+
 export interface ConnectionCounters {
   msgsIn: number;
   msgsOut: number;
@@ -34,6 +39,7 @@ export abstract class Connection {
   unanswered = 0;
   lastKeepAliveAnsweredAt: number | null = null;
   abstract readonly kind: 'signaling' | 'media';
+  tap: TapRef | null = null;
 
   constructor(readonly socket: RtmsSocket, protected readonly scheduler: Scheduler) {
     this.openedAt = scheduler.now();
@@ -50,6 +56,8 @@ export abstract class Connection {
     this.counters.msgsOut++;
     this.counters.bytesOut += text.length;
     this.counters.outByType[type] = (this.counters.outByType[type] ?? 0) + 1;
+    const t = this.tap?.fn;
+    if (t) t(this, 'out', type, text.length);
     return true;
   }
 
@@ -67,6 +75,8 @@ export abstract class Connection {
     this.counters.msgsIn++;
     this.counters.bytesIn += bytes;
     this.counters.inByType[type] = (this.counters.inByType[type] ?? 0) + 1;
+    const t = this.tap?.fn;
+    if (t) t(this, 'in', type, bytes);
   }
 
   /** Starts keep-alives: a request every `intervalMs`; `misses` unanswered in a row → `onTimeout` (spec §4.1). */

@@ -15,10 +15,13 @@ export class EventLog {
   private buf: LogEntry[] = [];
   private start = 0;
   total = 0;
+  /** Set by the engine to feed the inspector. */
+  listener: ((e: LogEntry) => void) | null = null;
   constructor(private readonly limit = 500) {}
 
   push(e: LogEntry): void {
     this.total++;
+    this.listener?.(e);
     if (this.buf.length < this.limit) this.buf.push(e);
     else { this.buf[this.start] = e; this.start = (this.start + 1) % this.limit; }
   }

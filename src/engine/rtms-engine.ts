@@ -16,7 +16,8 @@ import type { Logger } from '../log.ts';
 import { short } from '../log.ts';
 import { buildTimeline, type SyntheticTimeline, type TimelineItem } from '../media/synthetic-timeline.ts';
 import type { SpeechProgram, VideoLibrary } from '../media/types.ts';
-import { Connection, MediaConnection, SignalingConnection } from './connection.ts';
+import { Connection, MediaConnection, SignalingConnection, type TapRef } from './connection.ts';
+import { Inspector } from './inspector.ts';
 import { MediaPacker } from './media-packer.ts';
 import { Meeting, newMeetingUuid, newStreamId } from './meeting.ts';
 import { PRODUCT_INFO, type Product } from './products.ts';
@@ -78,11 +79,58 @@ export class RtmsEngine implements EngineContext {
   private ports = { http: 0, media: 0 };
   private scheme: 'ws' | 'wss' = 'ws';
 
+  readonly inspector = new Inspector();
+  private readonly tapRef: TapRef = { fn: null };
+  private statsTask: Task | null = null;
+  private readonly tapBudget = new WeakMap<Connection, { second: number; n: number }>();
+  private readonly lastOut = new WeakMap<Connection, number>();
+  private droppedTapEvents = 0;
+
   constructor(private readonly deps: EngineDeps) {
     this.options = deps.options;
     this.log = deps.log;
     this.scheduler = deps.scheduler;
     this.timeline = buildTimeline(deps.program);
+    this.inspector.onActiveChange = (on) => {
+      this.tapRef.fn = on ? (conn, dir, type, bytes) => this.tap(conn, dir, type, bytes) : null;
+      this.statsTask?.cancel();
+      this.statsTask = on ? this.scheduler.every(1000, () => this.emitStats()) : null;
+    };
+  }
+
+  /** Keep-alives and media messages for the inspector (signaling is logged by the stream); ≤ 100/s per socket. */
+  private tap(conn: Connection, dir: 'in' | 'out', type: number, bytes: number): void {
+    if (type < MsgType.KEEP_ALIVE_REQ || type > MsgType.MEDIA_DATA_CHAT) return;
+    const c = conn as SignalingConnection | MediaConnection;
+    const stream = c.streamId ? this.streams.get(c.streamId) : undefined;
+    if (!stream) return;
+    const now = this.scheduler.now();
+    const second = Math.floor(now / 1000);
+    let b = this.tapBudget.get(conn);
+    if (!b || b.second !== second) { b = { second, n: 0 }; this.tapBudget.set(conn, b); }
+    if (++b.n > 100) { this.droppedTapEvents++; return; }
+    this.inspector.emit({
+      type: 'media', meeting_uuid: stream.meeting.uuid, stream_id: stream.id, conn: conn.id,
+      socket: conn instanceof MediaConnection ? conn.path : 'signaling', dir, msg_type: type, bytes, at: Math.round(now),
+    });
+  }
+
+  private emitStats(): void {
+    const connections: unknown[] = [];
+    for (const conn of this.connections) {
+      const c = conn as SignalingConnection | MediaConnection;
+      const stream = c.streamId ? this.streams.get(c.streamId) : undefined;
+      const prev = this.lastOut.get(conn) ?? conn.counters.msgsOut;
+      this.lastOut.set(conn, conn.counters.msgsOut);
+      connections.push({
+        meeting_uuid: stream?.meeting.uuid ?? null, stream_id: stream?.id ?? null, conn: conn.id, kind: conn.kind,
+        socket: conn instanceof MediaConnection ? conn.path : 'signaling', msgs_out: conn.counters.msgsOut,
+        msgs_in: conn.counters.msgsIn, bytes_out: conn.counters.bytesOut, rate_out: conn.counters.msgsOut - prev,
+        dropped: conn.counters.dropped, buffered: conn.closed ? 0 : conn.socket.bufferedAmount(),
+        media_params: conn instanceof MediaConnection ? conn.params : undefined,
+      });
+    }
+    this.inspector.emit({ type: 'stats', at: Math.round(this.scheduler.now()), connections, dropped_events: this.droppedTapEvents });
   }
 
   get credentials(): Credentials {
@@ -121,6 +169,7 @@ export class RtmsEngine implements EngineContext {
       onTimeline: (m, item, loopStart) => this.onTimeline(m, item, loopStart),
     });
     this.meetings.set(uuid, meeting);
+    meeting.log.listener = (entry) => { if (this.inspector.active) this.inspector.emit({ type: 'log', meeting_uuid: uuid, entry }); };
     this.totals.meetingsCreated++;
     this.log.info(`${meeting.product} ${short(uuid)} created${input.webhookUrl ? `, webhook ${input.webhookUrl}` : ''}`);
     const stream = input.startRtms === false ? null : this.startStream(meeting, input.rtmsStreamId);
@@ -229,6 +278,7 @@ export class RtmsEngine implements EngineContext {
       : new MediaConnection(socket, this.scheduler, role.path);
     if (role.kind === 'signaling') { conn.dialect = role.dialectHint; this.totals.signalingOpened++; } else this.totals.mediaOpened++;
     this.connections.add(conn);
+    conn.tap = this.tapRef;
     // A socket that never handshakes is closed, so idle sockets cannot pile up.
     const limit = this.options.keepAliveMs * this.options.keepAliveMisses;
     this.handshakeTimers.set(conn, this.scheduler.after(limit, () => {
@@ -402,6 +452,7 @@ export class RtmsEngine implements EngineContext {
     }
     this.handshakeDone(conn);
     conn.clientId = sig.clientId;
+    stream.record('in', `SIGNALING_HAND_SHAKE_REQ (${conn.dialect})`, { socket: 'signaling', conn: conn.id, msg_type: MsgType.SIGNALING_HAND_SHAKE_REQ });
     stream.attachSignaling(conn);
     if (sig.form === 'legacy') this.log.warn('accepted a comma-less (legacy) signature because of --lenient-signature');
     stream.sendSignaling(signalingHandshakeResp(conn.dialect, StatusCode.OK, '', this.mediaUrls(), 0), MsgType.SIGNALING_HAND_SHAKE_RESP, 'SIGNALING_HAND_SHAKE_RESP OK');
@@ -524,6 +575,7 @@ export class RtmsEngine implements EngineContext {
     this.handshakeDone(conn);
     conn.mask = mask;
     conn.params = n.params;
+    stream.record('in', `DATA_HAND_SHAKE_REQ on /${conn.path} (media_type ${mt ?? 'by path'})`, { socket: conn.path, conn: conn.id, msg_type: MsgType.DATA_HAND_SHAKE_REQ });
     const text = dataHandshakeResp(conn.dialect, StatusCode.OK, '', n.params, 0);
     conn.send(text, MsgType.DATA_HAND_SHAKE_RESP);
     stream.record('out', `DATA_HAND_SHAKE_RESP OK on /${conn.path} (media_type ${mask})${n.notes.length ? `: ${n.notes.join('; ')}` : ''}`, { socket: conn.path, conn: conn.id, msg_type: MsgType.DATA_HAND_SHAKE_RESP });

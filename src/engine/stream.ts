@@ -107,8 +107,9 @@ export class RtmsStream {
     conn.startKeepAlive(this.ctx.options.keepAliveMs, this.ctx.options.keepAliveMisses, () => {
       this.log.warn(`signaling keep-alive timeout (${this.ctx.options.keepAliveMisses} unanswered)`);
       this.record('error', 'signaling keep-alive timeout: socket dropped', { socket: 'signaling', conn: conn.id });
-      conn.close(1000, 'keep-alive timeout');
+      // Lost before close: Bun runs the close handler synchronously, which would report a plain drop (19).
       this.signalingLost(conn, StopReason.KEEP_ALIVE_TIMEOUT);
+      conn.close(1000, 'keep-alive timeout');
     });
   }
 
@@ -119,8 +120,8 @@ export class RtmsStream {
     conn.startKeepAlive(this.ctx.options.keepAliveMs, this.ctx.options.keepAliveMisses, () => {
       this.log.warn(`media (${conn.path}) keep-alive timeout`);
       this.record('error', `media keep-alive timeout on ${conn.path}: socket dropped`, { socket: conn.path, conn: conn.id });
+      this.mediaLost(conn, StopReason.KEEP_ALIVE_TIMEOUT);
       conn.close(1000, 'keep-alive timeout');
-      this.mediaLost(conn);
     });
     if (this.windowKind === 'media' && this.phase !== 'interrupted') {
       this.cancelWindow();
@@ -267,7 +268,7 @@ export class RtmsStream {
   pausedBeforeInterrupt = false;
 
   /** A media socket closed or timed out: event 7 and INTERRUPTED/14 on signaling, 30 s for the data handshake. */
-  mediaLost(conn: MediaConnection): void {
+  mediaLost(conn: MediaConnection, cause: number = StopReason.AWAIT_RECONNECTION_TIMEOUT): void {
     if (!this.media.delete(conn)) return;
     conn.cancelTasks();
     if (this.phase === 'stopped' || this.phase === 'interrupted') return;
@@ -278,7 +279,7 @@ export class RtmsStream {
     this.history.interruptions++;
     this.log.warn(`media socket ${conn.path} lost; waiting ${this.ctx.options.mediaWindowMs} ms for a new data handshake`);
     this.record('info', `media ${conn.path} lost: ${this.ctx.options.mediaWindowMs} ms window`);
-    if (this.windowKind !== 'media') this.openWindow('media', this.ctx.options.mediaWindowMs, StopReason.AWAIT_RECONNECTION_TIMEOUT);
+    if (this.windowKind !== 'media') this.openWindow('media', this.ctx.options.mediaWindowMs, cause);
   }
 
   private openWindow(kind: 'signaling' | 'media', ms: number, cause: number): void {
