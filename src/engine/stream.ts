@@ -56,7 +56,8 @@ export class RtmsStream {
 
   get streamState(): number {
     switch (this.phase) {
-      case 'active': return this.resumed ? StreamState.RESUMED : StreamState.ACTIVE;
+      // A media socket lost and not yet replaced: the app was told INTERRUPTED/14 (spec §4.1); say so until it is.
+      case 'active': return this.windowKind === 'media' ? StreamState.INTERRUPTED : this.resumed ? StreamState.RESUMED : StreamState.ACTIVE;
       case 'paused': return StreamState.PAUSED;
       case 'interrupted': return StreamState.INTERRUPTED;
       case 'stopped': return StreamState.TERMINATED;

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeMulaw, leBytesToInt16, rms } from '../../src/media/audio/pcm.ts';
@@ -247,8 +247,9 @@ test('a missing or mismatched clip is reported with its file name', async () => 
     (t.utterances as { end_ms: number }[])[0]!.end_ms -= 1;
   });
   try {
+    // Every clip present, so the only possible failure is the shortened first utterance.
     mkdirSync(join(dir2, 'clips'));
-    copyFileSync(join(DEFAULT_SPEECH_DIR, 'clips', '01-alice.wav'), join(dir2, 'clips', '01-alice.wav'));
+    for (const f of readdirSync(join(DEFAULT_SPEECH_DIR, 'clips'))) copyFileSync(join(DEFAULT_SPEECH_DIR, 'clips', f), join(dir2, 'clips', f));
     await expect(loadSpeechProgram(dir2)).rejects.toThrow(/01-alice\.wav: \d+ samples but utterance is/);
   } finally {
     rmSync(dir2, { recursive: true, force: true });
