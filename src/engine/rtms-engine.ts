@@ -637,12 +637,16 @@ export class RtmsEngine implements EngineContext {
   counters() {
     let live = 0;
     for (const s of this.streams.values()) if (s.phase !== 'stopped') live++;
+    // Media messages dropped by the backpressure policy on connections open now (connection.ts sendMedia).
+    let dropped = 0;
+    for (const c of this.connections) dropped += c.counters.dropped;
     return {
       meetings: this.meetings.size,
       meetings_live: [...this.meetings.values()].filter((m) => !m.ended).length,
       streams_live: live,
       connections: this.connections.size,
       scheduler_tasks: this.scheduler.size,
+      media_dropped: dropped,
       ...this.totals,
     };
   }

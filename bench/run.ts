@@ -1,0 +1,67 @@
+// `bun run bench`: every figure of bench/README.md from one run. The mock runs in a child process pinned to
+// core 0; this process (the load) pins itself to core 1, so the load generator cannot steal the server's CPU.
+import { pin, startServer } from './lib/server-process.ts';
+import { measureIdle, measureScale, type ScaleRow } from './scale.ts';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const only = [...args].find((a) => a.startsWith('--only='))?.slice(7);
+const want = (s: string) => !only || only.split(',').includes(s);
+pin(process.pid, 1);
+
+function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '';
+  const cols = Object.keys(rows[0]!);
+  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : String(v));
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => `| ${vals.map((v, i) => v.padEnd(w[i]!)).join(' | ')} |`;
+  return [line(cols), line(w.map((n) => '-'.repeat(n))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+}
+
+console.log(`rtms-mock bench — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores${quick ? ' (quick)' : ''}`);
+
+if (want('startup')) {
+  const runs: { startup_ms: number; idle_rss_mib: number }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const s = await startServer({ core: 0 });
+    await Bun.sleep(500);
+    runs.push({ startup_ms: s.startupMs, idle_rss_mib: s.memory().rssMiB });
+    await s.stop();
+  }
+  runs.sort((a, b) => a.startup_ms - b.startup_ms);
+  const med = runs[2]!;
+  console.log('\n## Start-up (bun src/index.ts, spawn to first /health answer; median of 5)\n');
+  console.log(table([{ startup_ms: med.startup_ms, idle_rss_mib: med.idle_rss_mib }]));
+}
+
+if (want('scale')) {
+  const server = await startServer({ core: 0 });
+  const ladder = quick ? [50, 200] : [100, 250, 500, 750, 1000, 1250];
+  const rows: ScaleRow[] = [];
+  console.log('\n## Real-time scale: N meetings × (audio L16 16 kHz/20 ms + transcript + video JPG HD 5 fps), one app each, server on one core\n');
+  for (const n of ladder) {
+    const r = await measureScale(server, n, quick ? 3000 : 8000);
+    rows.push(r);
+    console.error(`  N=${n}: ${r.ok ? 'ok' : 'FAILED'} p99 lateness ${r.p99LatenessMs} ms, server CPU ${r.serverCpuPct.toFixed(0)}%, missing ${r.missing}, bad steps ${r.badSteps}, dropped ${r.dropped} ${r.note}`);
+    if (!r.ok) break;
+  }
+  console.log(table(rows.map((r) => ({
+    meetings: r.meetings, cadence_ok: r.ok ? 'yes' : 'no', msgs_per_s: Math.round(r.msgsPerSecond), missing: r.missing,
+    bad_steps: r.badSteps, dropped: r.dropped, lateness_p50_ms: r.p50LatenessMs, lateness_p99_ms: r.p99LatenessMs,
+    delivery_p99_ms: r.p99DeliveryMs, server_cpu_pct: r.serverCpuPct, cpu_ms_per_stream_s: r.cpuMsPerStreamSecond,
+    rss_mib: r.rssMiB, load_cpu_pct: r.loadCpuPct,
+  }))));
+  const best = rows.filter((r) => r.ok).at(-1);
+  console.log(`\nlargest N keeping cadence: ${best ? best.meetings : 'none'}`);
+  await server.stop();
+}
+
+if (want('idle')) {
+  // A fresh server: the scale runs leave garbage behind that would hide the per-meeting cost.
+  const server = await startServer({ core: 0 });
+  const idle = await measureIdle(server, quick ? 200 : 2000);
+  console.log('\n## Idle connected meetings (keep-alive only)\n');
+  console.log(table([{ meetings: idle.meetings, rss_mib: idle.rssMiB, kib_per_meeting: idle.kibPerMeeting, meetings_per_gib: idle.perGiB }]));
+  await server.stop();
+}
+process.exit(0);
