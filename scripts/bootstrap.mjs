@@ -6,7 +6,7 @@
 //   node scripts/bootstrap.mjs client [args…]  run the reference RTMS app
 //   node scripts/bootstrap.mjs bun   [args…]   run any bun command with the pinned Bun
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,11 +53,34 @@ function ensureDeps() {
   writeFileSync(stamp, lock);
 }
 
+// The web page (web/dist/, built by scripts/build-web.ts) is rebuilt when missing or older than its sources.
+function newestMtime(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureWeb() {
+  const web = join(root, 'web');
+  if (!existsSync(join(web, 'index.html'))) return;
+  const stamp = join(web, 'dist', 'build-info.json');
+  const inputs = [join(root, 'scripts', 'build-web.ts'), join(root, 'bun.lock')].filter(existsSync).map((p) => statSync(p).mtimeMs);
+  const newest = Math.max(newestMtime(web), ...inputs);
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return;
+  console.error('[bootstrap] building the web page (bun run build:web)…');
+  if (run(bunBin, ['scripts/build-web.ts']) !== 0) process.exit(1);
+}
+
 const [task = 'start', ...rest] = process.argv.slice(2);
 ensureBun();
 ensureDeps();
 const env = { ...process.env, PATH: `${dirname(bunBin)}:${process.env.PATH}` };
 let status;
+if (task === 'start' || task === 'test') ensureWeb();
 switch (task) {
   case 'start':
     status = run(bunBin, ['src/index.ts', 'serve', ...rest], { env });

@@ -9,7 +9,19 @@ rm -f "$report"
 # Extra arguments narrow the run (e.g. `npm test -- test/engine`).
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(./test)
-bun test --reporter=junit --reporter-outfile="$report" "${targets[@]}" 2>&1 | tee test-output/bun-test.log
+# The browser tests (test/browser) drive Debian's chromium: install it first when the run includes them.
+needs_browser() {
+  local t n f
+  for t in "${targets[@]}"; do
+    case "$t" in -*) continue ;; esac
+    n=${t#./}; n=${n%/}
+    case "$n" in "" | . | test | test/browser*) return 0 ;; esac
+    for f in test/browser/*.test.ts; do [[ "$f" == *"$n"* ]] && return 0; done
+  done
+  return 1
+}
+needs_browser && bash scripts/install-chromium.sh
+bun test --timeout 30000 --reporter=junit --reporter-outfile="$report" "${targets[@]}" 2>&1 | tee test-output/bun-test.log
 status=${PIPESTATUS[0]}
 if [ -f "$report" ]; then
   # Count from the JUnit report: bun's own summary goes to stderr in a format CI does not read.

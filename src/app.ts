@@ -1,17 +1,19 @@
 // Assembles one mock: credentials, media library, scheduler, webhook dispatcher, engine, control API and the
 // two listeners. Used by the CLI and, in-process on ephemeral ports, by the tests.
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_OPTIONS, type MockOptions } from './config/options.ts';
 import { loadCredentials, type Credentials } from './config/credentials.ts';
 import { createApi } from './control/api.ts';
+import { fileAssets, type StaticAssets } from './control/static-assets.ts';
 import { RtmsEngine, type WebhookSink } from './engine/rtms-engine.ts';
 import { Scheduler, type Clock, realClock } from './engine/scheduler.ts';
 import { createLogger, short, type Logger } from './log.ts';
 import { loadSpeechProgram } from './media/audio/speech-program.ts';
 import { createVideoLibrary } from './media/video/video-library.ts';
 import type { SpeechProgram, VideoLibrary } from './media/types.ts';
-import { listenBun, type RunningServers } from './transport/bun-server.ts';
+import { listen, type RunningServers } from './transport/listen.ts';
 import { WebhookDispatcher } from './webhooks/delivery.ts';
 
 export const VERSION: string = pkg.version;
@@ -35,6 +37,8 @@ export interface CreateMockOptions extends Partial<MockOptions> {
   defaultWebhookUrl?: string | null;
   logSink?: (line: string) => void;
   tls?: { cert: string; key: string };
+  /** The web page's files; default web/dist next to the sources (built by `bun run build:web`). */
+  assets?: StaticAssets;
 }
 
 /** Media is loaded once per process and shared by every mock instance (tests start many). */
@@ -42,7 +46,13 @@ const mediaCache = new Map<string, Promise<{ program: SpeechProgram; video: Vide
 export function loadMedia(dataDir: string) {
   let p = mediaCache.get(dataDir);
   if (!p) {
-    p = (async () => ({ program: await loadSpeechProgram(join(dataDir, 'speech')), video: createVideoLibrary(dataDir) }))();
+    p = (async () => {
+      const program = await loadSpeechProgram(join(dataDir, 'speech'));
+      const video = createVideoLibrary(dataDir, { progressive: true });
+      // Start the default camera loops (spec §8: JPG HD) in the background right away: the first app rarely waits.
+      for (const s of program.speakers) video.frames({ kind: 'camera', userName: s.userName, userId: s.userId }, 'JPG', 1280, 720);
+      return { program, video };
+    })();
     mediaCache.set(dataDir, p);
     p.catch(() => mediaCache.delete(dataDir));
   }
@@ -79,8 +89,8 @@ export async function createMock(input: CreateMockOptions = {}): Promise<MockHan
     }
   });
   const sink: WebhookSink = {
-    send(meeting, url, event, payload) {
-      webhooks.deliver(url, event, payload, { meetingKey: meeting.uuid }).catch((err) => {
+    send(meeting, url, event, payload, opts) {
+      return webhooks.deliver(url, event, payload, { meetingKey: meeting.uuid }, opts).catch((err) => {
         log.error(`webhook ${event} for ${short(meeting.uuid)} could not be sent: ${(err as Error).message}`);
       });
     },
@@ -88,10 +98,11 @@ export async function createMock(input: CreateMockOptions = {}): Promise<MockHan
   const engine = new RtmsEngine({ options, credentials, program, video, scheduler, log, webhooks: sink });
   engineRef = engine;
   const startedAt = Date.now();
-  const api = createApi({ engine, webhooks, version: VERSION, defaultWebhookUrl: input.defaultWebhookUrl ?? null, startedAt });
+  const api = createApi({ engine, webhooks, version: VERSION, defaultWebhookUrl: input.defaultWebhookUrl ?? null, startedAt,
+    assets: input.assets ?? fileAssets(fileURLToPath(new URL('../web/dist', import.meta.url))) });
   let servers: RunningServers;
   try {
-    servers = listenBun(engine, (req) => api.fetch(req), {
+    servers = await listen(engine, (req) => api.fetch(req), {
       hostname: options.bindHost,
       port: options.port,
       mediaPort: options.mediaPort,
@@ -121,7 +132,7 @@ export async function createMock(input: CreateMockOptions = {}): Promise<MockHan
         engine.stopAll(opts.reason);
         // Give the rtms_stopped webhooks a moment to go out (bounded: never hang shutdown).
         const deadline = Date.now() + Math.min(options.webhookTimeoutMs, 3000);
-        while (webhooks.pendingCount() > 0 && Date.now() < deadline) await Bun.sleep(20);
+        while (webhooks.pendingCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       }
       scheduler.clear();
       await webhooks.close();

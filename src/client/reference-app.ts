@@ -81,6 +81,17 @@ export interface ReferenceAppOptions {
   handshakeTimeoutMs?: number;
   /** Keep at most this many recorded messages per stream and list (default: unlimited). */
   recordLimit?: number;
+  /** Default true: act once on a webhook whose body repeats one already handled (a retry, spec §9). */
+  dedupeWebhooks?: boolean;
+  /** Default true: read JSON from binary frames too (spec §1). False drops them (a bug the verdicts catch). */
+  acceptBinary?: boolean;
+  /** Answer every webhook after this many ms (default 0). A slow endpoint is retried (spec §9). */
+  webhookDelayMs?: number;
+  // Misbehaviours for testing the mock's verdicts (src/engine/verdict.ts); all default false.
+  /** Bug: ignore rtms_stopped and TERMINATED/STOPPED states, so the server's close looks like a drop. */
+  ignoreStop?: boolean;
+  /** Bug: on rtms_started for a live stream, open another signaling connection without closing the first. */
+  secondConnectionOnDuplicate?: boolean;
 }
 
 export type StreamState = 'connecting' | 'ready' | 'interrupted' | 'stopped' | 'failed';
@@ -289,6 +300,12 @@ class App implements ReferenceApp {
   private readonly observers = new Set<(o: Observation) => void>();
   /** Sockets this app closed on purpose: their close is not a drop. */
   private readonly closingByUs = new WeakSet<WebSocket>();
+  /** Bodies of RTMS webhooks already acted on (bounded), to recognise retries (spec §9). */
+  private readonly seenBodies = new Set<string>();
+  /** Streams whose rtms_stopped arrived before anything else: a late rtms_started must not revive them. */
+  private readonly stoppedIds = new Set<string>();
+  /** Extra signaling sockets opened by the secondConnectionOnDuplicate misbehaviour. */
+  private readonly strays = new Set<WebSocket>();
   private readonly o: Required<Omit<ReferenceAppOptions, 'path' | 'mediaParams' | 'outDir' | 'log'>> &
     Pick<ReferenceAppOptions, 'path' | 'mediaParams' | 'outDir'>;
   private readonly logLine: (line: string) => void;
@@ -314,6 +331,11 @@ class App implements ReferenceApp {
       reconnectDelaysMs: options.reconnectDelaysMs ?? [500, 1000, 2000, 4000, 8000, 15000],
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       recordLimit: options.recordLimit ?? Number.POSITIVE_INFINITY,
+      dedupeWebhooks: options.dedupeWebhooks ?? true,
+      acceptBinary: options.acceptBinary ?? true,
+      webhookDelayMs: options.webhookDelayMs ?? 0,
+      ignoreStop: options.ignoreStop ?? false,
+      secondConnectionOnDuplicate: options.secondConnectionOnDuplicate ?? false,
     };
     const log = options.log ?? ((line: string) => console.log(line));
     this.logLine = log === false ? () => {} : log;
@@ -349,6 +371,7 @@ class App implements ReferenceApp {
       return new Response('not found\n', { status: 404 });
     }
     const rawBody = await req.text();
+    if (this.o.webhookDelayMs > 0) await Bun.sleep(this.o.webhookDelayMs);
     const rec: RecordedWebhook = {
       event: '',
       body: undefined,
@@ -391,6 +414,15 @@ class App implements ReferenceApp {
       return reply(200, { plainToken, encryptedToken: encryptPlainToken(this.o.secretToken, plainToken) });
     }
 
+    // spec §9: a retried webhook carries the same bytes (same event_ts): answer it, act on it once.
+    if (this.o.dedupeWebhooks) {
+      if (this.seenBodies.has(rawBody)) {
+        this.log(undefined, `webhook ${body.event} repeated with the same body: already handled`);
+        return reply(200);
+      }
+      remember(this.seenBodies, rawBody);
+    }
+
     // Act before answering but without waiting for any socket: the answer is fast (spec §9 retries slow
     // endpoints), and a duplicate arriving right after sees the stream already "connecting".
     try {
@@ -415,13 +447,18 @@ class App implements ReferenceApp {
 
     if (what === 'started') {
       if (!this.o.autoConnect) return;
-      if (!s || s.state === 'failed') {
+      if (!s && this.stoppedIds.has(streamId)) {
+        // Webhooks can arrive out of order: rtms_stopped came first, so this stream is already over.
+        this.log(streamId, 'rtms_started for a stream already stopped (out of order) ignored');
+      } else if (!s || s.state === 'failed') {
         void this.connect(body).catch((e: Error) => this.log(streamId, `cannot connect: ${e.message}`));
       } else if (s.state === 'connecting') {
         // spec §9: webhooks are retried; a duplicate must not open a second stream.
         this.log(s, 'duplicate rtms_started ignored: handshake in progress');
       } else if (s.state === 'stopped') {
         this.log(s, 'rtms_started for a stopped stream ignored');
+      } else if (this.o.secondConnectionOnDuplicate) {
+        this.openSecondSignaling(s);
       } else if (this.o.reconnect) {
         // spec §9: a second rtms_started for a live stream means server failover: redo both handshakes.
         this.log(s, 'rtms_started for a live stream: server failover, reconnecting');
@@ -430,7 +467,9 @@ class App implements ReferenceApp {
         this.log(s, 'rtms_started for a live stream ignored (reconnect off)');
       }
     } else if (what === 'stopped') {
-      if (s) this.markStopped(s, payload.stop_reason, true);
+      if (this.o.ignoreStop) this.log(streamId, 'rtms_stopped ignored (ignoreStop)');
+      else if (s) this.markStopped(s, payload.stop_reason, true);
+      else remember(this.stoppedIds, streamId);
     } else if (s && (s.state === 'ready' || s.state === 'interrupted') && !s.sockets.has('signaling')) {
       // spec §4.1: interrupted = our signaling was lost; redo the handshakes unless already doing so.
       if (!this.o.reconnect) s.state = 'interrupted';
@@ -635,6 +674,20 @@ class App implements ReferenceApp {
     }
   }
 
+  /** The secondConnectionOnDuplicate bug: another signaling handshake while the first connection lives. */
+  private openSecondSignaling(s: Session): void {
+    const url = String(s.startedPayload.server_urls).split(',')[0]!.trim();
+    this.log(s, 'rtms_started for a live stream: opening a second signaling connection (secondConnectionOnDuplicate)');
+    const ws = new WebSocket(url);
+    this.strays.add(ws);
+    ws.addEventListener('open', () => ws.send(JSON.stringify({
+      msg_type: MSG.SIGNALING_HAND_SHAKE_REQ, protocol_version: 1, sequence: 0,
+      [s.instanceIdKey]: s.instanceId, rtms_stream_id: s.streamId, signature: this.signature(s),
+    })));
+    ws.addEventListener('message', (e) => this.log(s, `second signaling connection: ${short(String(e.data))}`));
+    ws.addEventListener('close', () => this.strays.delete(ws));
+  }
+
   private sendReadyAck(s: Session): void {
     // spec §10: the seed dialect starts media right after msg 4, without msg 7.
     if (!this.o.sendReady || this.seed) return;
@@ -691,6 +744,10 @@ class App implements ReferenceApp {
   private onFrame(s: Session, name: SocketName, ws: WebSocket, data: unknown): void {
     // spec §1: the same UTF-8 JSON may arrive in a binary frame.
     const binary = typeof data !== 'string';
+    if (binary && !this.o.acceptBinary) {
+      this.log(s, `${name}: binary frame dropped (acceptBinary false)`);
+      return;
+    }
     const text = typeof data === 'string' ? data : decoder.decode(data as ArrayBuffer);
     let msg: any;
     try {
@@ -762,7 +819,7 @@ class App implements ReferenceApp {
     const over = type === MSG.STREAM_STATE_UPDATE
       ? msg.state === STREAM_STATE_TERMINATED || msg.state === 'TERMINATED'
       : msg.state === SESSION_STATE_STOPPED || msg.state === 'STOPPED';
-    if (over) this.markStopped(s, typeof reason === 'number' ? reason : undefined, false);
+    if (over && !this.o.ignoreStop) this.markStopped(s, typeof reason === 'number' ? reason : undefined, false);
   }
 
   private onMedia(s: Session, type: number, content: Record<string, unknown>): void {
@@ -1007,11 +1064,18 @@ class App implements ReferenceApp {
       closing.push(...this.closeSockets(s, 1000, 'app stopping'));
       s.out?.close();
     }
+    for (const ws of this.strays) closing.push(this.closeAndWait(ws, { code: 1000, reason: 'app stopping' }));
     await Promise.all(closing);
     await this.server?.stop(true);
     for (const w of this.waiters) w.reject(new Error('reference app stopped while waiting'));
     this.waiters.clear();
   }
+}
+
+/** Adds to a bounded set (oldest forgotten first). */
+function remember(set: Set<string>, value: string, limit = 256): void {
+  set.add(value);
+  if (set.size > limit) set.delete(set.values().next().value as string);
 }
 
 function isOk(msg: any): boolean {

@@ -27,6 +27,21 @@ export interface MockOptions {
   maxFrameBytes: number;
   /** Media is dropped for a connection whose send buffer exceeds this (slow consumer policy). */
   maxBufferedBytes: number;
+  /** An /ingest socket that sends no hello within this is closed with 4408 (docs/ingest.md §2). */
+  ingestHelloTimeoutMs: number;
+  /**
+   * Token for the control API, the page and /ingest (src/control/access.ts): null = none, allowed only on a
+   * loopback bind. Checked in constant time; `Authorization: Bearer`, `?token=` or the page's cookie.
+   */
+  apiToken: string | null;
+  /** WebSocket connections at once, all kinds (signaling, media, ingest); more are closed with 1013 / 4429. */
+  maxConnections: number;
+  /** WebSocket connections at once from one remote address. */
+  maxConnectionsPerAddress: number;
+  /** Connections attached to one meeting (its streams' signaling and media sockets, its ingest feeders). */
+  maxConnectionsPerMeeting: number;
+  /** Live (not ended) meetings at once; POST /api/meetings beyond it is 429. */
+  maxMeetings: number;
 }
 
 export const DEFAULT_OPTIONS: MockOptions = {
@@ -47,4 +62,10 @@ export const DEFAULT_OPTIONS: MockOptions = {
   webhookBackoffMs: 1_000,
   maxFrameBytes: 64 * 1024,
   maxBufferedBytes: 4 * 1024 * 1024,
+  ingestHelloTimeoutMs: 10_000,
+  apiToken: null,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 5_000,
+  maxConnectionsPerMeeting: 1_000,
+  maxMeetings: 5_000,
 };

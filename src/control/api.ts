@@ -2,6 +2,7 @@
 // errors), the OpenAPI document, and the web page.
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { bodyLimit } from 'hono/body-limit';
 import type { InspectorEvent } from '../engine/inspector.ts';
 import type { z } from 'zod';
 import { StopReason } from '../protocol/enums.ts';
@@ -14,7 +15,9 @@ import { checkWebhookUrl } from '../webhooks/webhook-url.ts';
 import { validateEndpoint } from '../webhooks/url-validation.ts';
 import { ChatBody, CreateMeetingBody, RtmsActionBody, ValidateWebhookBody } from './schemas.ts';
 import { openApiDocument } from './openapi.ts';
+import { registerFaultRoutes } from './faults.ts';
 import { PLACEHOLDER_PAGE } from './placeholder-page.ts';
+import type { StaticAssets } from './static-assets.ts';
 
 export interface ApiDeps {
   engine: RtmsEngine;
@@ -22,6 +25,8 @@ export interface ApiDeps {
   version: string;
   defaultWebhookUrl: string | null;
   startedAt: number;
+  /** The web page (web/dist, or embedded in an executable); null or a missing page → the placeholder. */
+  assets?: StaticAssets | null;
 }
 
 class HttpError extends Error {
@@ -65,10 +70,16 @@ export function describeMeeting(engine: RtmsEngine, m: Meeting, webhooks: Webhoo
     webhook_url: m.webhookUrl,
     rtms_stream_id: current?.id ?? null,
     stream_phase: current?.phase ?? null,
-    participants: [...m.participants.values()].map((p) => ({ user_id: p.userId, user_name: p.userName, present: p.present, camera_on: p.cameraOn })),
+    source: m.source,
+    // Live meetings: each participant's /ingest socket (counters, latency), null once it left (docs/ingest.md).
+    participants: [...m.participants.values()].map((p) => ({ user_id: p.userId, user_name: p.userName, present: p.present, camera_on: p.cameraOn,
+      ...(m.source !== 'synthetic' ? { ingest: engine.ingest.describeParticipant(m, p.userId) } : {}) })),
     active_speaker: m.activeSpeaker ? { user_id: m.activeSpeaker.userId, user_name: m.activeSpeaker.userName } : null,
     sharing: m.sharer ? { user_id: m.sharer.userId, user_name: m.sharer.userName } : null,
     streams: m.streams.map((s) => s.describe()),
+    speed: m.speed,
+    // Injected faults (src/engine/fault-injector.ts); the verdict is GET /api/meetings/{uuid}/verdict.
+    faults: engine.faults.list(m),
   };
   if (!full) return base;
   return {
@@ -93,13 +104,20 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json({ error: { code: 'internal', message: 'internal error (see the server log)' } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}; see /api/openapi.json` } }, 404));
+  // Bound every body before it is read: Content-Length is checked up front, a chunked body is counted as it
+  // streams (readJson alone would buffer the whole body first, and counted characters rather than bytes).
+  app.use('/api/*', bodyLimit({
+    maxSize: MAX_BODY,
+    onError: () => { throw new HttpError(413, 'body_too_large', `request body is over ${MAX_BODY} bytes`); },
+  }));
 
   app.get('/health', (c) => c.json({ status: 'ok', version: deps.version, uptime_ms: Math.round(Date.now() - deps.startedAt) }));
-  app.get('/', (c) => c.html(PLACEHOLDER_PAGE));
   app.get('/api', (c) => c.json({ name: 'rtms-mock', version: deps.version, openapi: '/api/openapi.json' }));
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(deps.version)));
   app.get('/api/stats', (c) => c.json({ ...engine.counters(), webhooks_pending: webhooks.pendingCount(), scheduler: {
     runs: engine.scheduler.stats.runs, max_lateness_ms: Math.round(engine.scheduler.stats.maxLatenessMs * 100) / 100, errors: engine.scheduler.stats.errors,
+    // 1 ms buckets of (actual − due), the last one is ≥ 100 ms: the benchmark diffs two readings for p50/p99.
+    lateness_histogram_ms: Array.from(engine.scheduler.stats.latenessBuckets),
   } }));
 
   const meetingOr404 = (c: Context): Meeting => {
@@ -114,7 +132,8 @@ export function createApi(deps: ApiDeps): Hono {
   app.post('/api/meetings', async (c) => {
     const body = await readJson(c, CreateMeetingBody, false);
     let webhookUrl = body.webhook_url ?? deps.defaultWebhookUrl;
-    if (webhookUrl) {
+    // Checked whenever given: "" is an error ("webhook_url is empty"), not a meeting that silently gets no webhooks.
+    if (webhookUrl !== null) {
       const check = checkWebhookUrl(webhookUrl);
       if (!check.ok) throw new HttpError(400, 'invalid_webhook_url', check.error);
       webhookUrl = check.url.toString();
@@ -132,6 +151,8 @@ export function createApi(deps: ApiDeps): Hono {
       rtmsStreamId: body.rtms_stream_id,
       operatorId: body.operator_id,
       startRtms: body.start_rtms,
+      speed: body.speed,
+      source: body.source,
     });
     return c.json({
       meeting_uuid: meeting.uuid,
@@ -142,6 +163,9 @@ export function createApi(deps: ApiDeps): Hono {
       media_server_urls: engine.mediaUrls(),
       product: meeting.product,
       webhook_url: meeting.webhookUrl,
+      speed: meeting.speed,
+      source: meeting.source,
+      ...(meeting.source !== 'synthetic' ? { ingest_url: ingestUrl(engine, meeting.uuid) } : {}),
     }, 201);
   });
 
@@ -157,6 +181,8 @@ export function createApi(deps: ApiDeps): Hono {
   app.post('/api/meetings/:uuid/rtms/:action', async (c) => {
     const m = meetingOr404(c);
     const action = c.req.param('action');
+    // An unknown action is a 404 whatever the meeting's state or the body (not a 409 or 400 that hides the typo).
+    if (!['pause', 'resume', 'stop', 'start'].includes(action)) throw new HttpError(404, 'unknown_action', `unknown action "${action}": use pause, resume, stop or start`);
     const body = await readJson(c, RtmsActionBody, false);
     if (m.ended) throw new HttpError(409, 'meeting_ended', 'the meeting has ended; create a new one');
     const live = m.liveStreams[m.liveStreams.length - 1];
@@ -189,16 +215,30 @@ export function createApi(deps: ApiDeps): Hono {
     const p = m.participants.get(userId);
     if (!p) throw new HttpError(404, 'unknown_participant', `no participant ${c.req.param('userId')}; see participants in GET /api/meetings/{uuid}`);
     const action = c.req.param('action');
+    if (m.source !== 'synthetic' && (action === 'join' || action === 'leave')) {
+      throw new HttpError(409, 'live_participant', `${p.userName} joins and leaves with its /ingest socket`);
+    }
     let changed: boolean;
     switch (action) {
       case 'join': changed = engine.setPresent(m, userId, true); break;
       case 'leave': changed = engine.setPresent(m, userId, false); break;
       case 'camera-on': changed = engine.setCamera(m, userId, true); break;
       case 'camera-off': changed = engine.setCamera(m, userId, false); break;
-      default: throw new HttpError(404, 'unknown_action', `unknown action "${action}": use join, leave, camera-on or camera-off`);
+      // Overrides until the dialogue's next change of speaker / share (synthetic), or the next audio-level change (live).
+      case 'speak': changed = engine.setActiveSpeaker(m, userId); break;
+      case 'share-start': changed = engine.setSharing(m, userId); break;
+      case 'share-stop': changed = m.sharer?.userId === userId && engine.setSharing(m, null); break;
+      default: throw new HttpError(404, 'unknown_action', `unknown action "${action}": use join, leave, camera-on, camera-off, speak, share-start or share-stop`);
     }
-    if (!changed) throw new HttpError(409, 'no_change', `${p.userName} is already ${action === 'join' ? 'present' : action === 'leave' ? 'gone' : action === 'camera-on' ? 'on camera (or not present)' : 'off camera (or not present)'}`);
-    return c.json({ ok: true, user_id: userId, present: p.present, camera_on: p.cameraOn });
+    if (!changed) {
+      const state: Record<string, string> = {
+        join: 'present', leave: 'gone', 'camera-on': 'on camera (or not present)', 'camera-off': 'off camera (or not present)',
+        speak: 'the active speaker (or not present)', 'share-start': 'sharing (or not present)', 'share-stop': 'not sharing',
+      };
+      throw new HttpError(409, 'no_change', `${p.userName} is already ${state[action]}`);
+    }
+    const extra = action === 'speak' || action.startsWith('share-') ? { active_speaker: m.activeSpeaker?.userId === userId, sharing: m.sharer?.userId === userId } : {};
+    return c.json({ ok: true, user_id: userId, present: p.present, camera_on: p.cameraOn, ...extra });
   });
 
   app.post('/api/meetings/:uuid/chat', async (c) => {
@@ -209,6 +249,9 @@ export function createApi(deps: ApiDeps): Hono {
     if (sender === undefined || !m.participant(sender)) throw new HttpError(409, 'no_sender', `user ${body.user_id ?? '(none)'} is not present in the meeting`);
     return c.json({ ok: true, delivered: engine.sendChat(m, sender, body.text) });
   });
+
+  // Faults and verdicts: /api/faults, /api/meetings/{uuid}/faults[/{id}], /api/meetings/{uuid}/verdict.
+  registerFaultRoutes(app, { engine, deliveries: (uuid) => webhooks.logFor(uuid) });
 
   app.post('/api/webhooks/validate', async (c) => {
     const body = await readJson(c, ValidateWebhookBody, true);
@@ -251,7 +294,23 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.get('/api/webhooks/deliveries', (c) => c.json({ deliveries: webhooks.log() }));
 
+  // The web page: every other GET (registered last, so API routes win). Without a built page, a placeholder.
+  app.get('*', async (c) => {
+    // The raw (still percent-encoded) path: the asset store decodes it once and refuses anything escaping its root.
+    const path = new URL(c.req.url).pathname;
+    if (/^\/(api|health|signaling|ingest)(\/|$)/.test(path)) return c.notFound();
+    const res = deps.assets ? await deps.assets.get(path, c.req.raw) : null;
+    if (res) return res;
+    if (path === '/' || path === '/index.html') return c.html(PLACEHOLDER_PAGE);
+    return c.text(`404: no file ${path} in the web page`, 404);
+  });
+
   return app;
+}
+
+/** The feeders' WebSocket for a live meeting (docs/ingest.md §2): on the HTTP port, next to /signaling. */
+function ingestUrl(engine: RtmsEngine, uuid: string): string {
+  return `${engine.signalingUrl().replace(/\/signaling$/, '/ingest')}?meeting_uuid=${encodeURIComponent(uuid)}`;
 }
 
 function safeDecode(s: string): string {

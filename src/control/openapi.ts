@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { ChatBody, CreateMeetingBody, CreatedMeeting, ErrorBody, RtmsActionBody, ValidateWebhookBody, ValidationResult } from './schemas.ts';
 
+import { faultOpenApiPaths } from './faults.ts';
+
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 const jsonContent = (s: z.ZodType) => ({ 'application/json': { schema: schema(s) } });
 const error = (description: string) => ({ description, content: jsonContent(ErrorBody) });
@@ -36,10 +38,22 @@ export function openApiDocument(version: string) {
       },
       '/api/meetings/{meeting_uuid}/participants/{user_id}/{action}': {
         parameters: [uuidParam, { name: 'user_id', in: 'path', required: true, schema: { type: 'integer' } },
-          { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: ['join', 'leave', 'camera-on', 'camera-off'] } }],
+          { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: ['join', 'leave', 'camera-on', 'camera-off', 'speak', 'share-start', 'share-stop'] } }],
         post: {
-          summary: 'A synthetic participant joins, leaves, or turns the camera on/off (events 3, 4, 8, 9)',
-          responses: { 200: { description: 'Done' }, 404: error('Unknown meeting or participant'), 409: error('No change') },
+          summary: 'A participant joins, leaves, turns the camera on/off (events 3, 4, 8, 9), becomes the active speaker (event 2), '
+            + 'or starts/stops sharing (events 5, 6; a share by someone else stops first)',
+          description: 'speak and share-start/-stop override the synthetic dialogue until its next change of speaker or share; '
+            + 'in a live (browser/file) meeting, join and leave belong to the participant\'s /ingest socket (409).',
+          responses: { 200: { description: 'Done (speak and share-* add active_speaker and sharing)' }, 404: error('Unknown meeting or participant'), 409: error('No change') },
+        },
+      },
+      '/ingest': {
+        get: {
+          summary: 'WebSocket for live media into a browser/file meeting (docs/ingest.md): ?meeting_uuid=…, hello → welcome + wants, '
+            + 'then binary frames (16-byte header) and text messages; close codes 4400, 4401, 4404, 4408, 4409',
+          parameters: [{ name: 'meeting_uuid', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'API token, when the mock has one' }],
+          responses: { 101: { description: 'Switching protocols (WebSocket)' } },
         },
       },
       '/api/meetings/{meeting_uuid}/chat': {
@@ -59,6 +73,14 @@ export function openApiDocument(version: string) {
       },
       '/api/webhooks/deliveries': { get: { summary: 'Every webhook delivery with its attempts', responses: { 200: { description: 'Deliveries' } } } },
       '/api/stats': { get: { summary: 'Process counters (meetings, streams, connections, scheduler)', responses: { 200: { description: 'Counters' } } } },
+      ...faultOpenApiPaths(jsonContent, error),
+      '/api': { get: { summary: 'API index: name, version and where this document is', responses: { 200: { description: 'Index' } } } },
+      '/api/events': {
+        get: {
+          summary: 'Server-sent events for the inspector: a "meetings" snapshot, then live events (log, webhook, stats…)',
+          responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+        },
+      },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
     },
   };

@@ -1,6 +1,7 @@
 // Request and response bodies of the control API, as zod schemas: they validate input and generate OpenAPI.
 import { z } from 'zod';
 import { PRODUCTS } from '../engine/products.ts';
+import { MEETING_SOURCES, type MeetingSource } from '../engine/meeting.ts';
 
 export const CreateMeetingBody = z.strictObject({
   webhook_url: z.string().optional().describe("The app's webhook endpoint (http:// or https://). Defaults to --webhook."),
@@ -10,6 +11,10 @@ export const CreateMeetingBody = z.strictObject({
   rtms_stream_id: z.string().min(1).max(200).optional().describe('Use this stream id instead of a fresh one'),
   operator_id: z.string().min(1).max(200).optional(),
   start_rtms: z.boolean().default(true).describe('Send rtms_started right away'),
+  speed: z.number().min(0.01).max(1000).optional()
+    .describe('Protocol-time factor: keep-alive interval, reconnection windows and webhook retry backoff are divided by it (10 → a 60 s window lasts 6 s); media stays real time'),
+  source: z.enum(MEETING_SOURCES as unknown as [MeetingSource, ...MeetingSource[]]).default('synthetic')
+    .describe('synthetic: the built-in dialogue; browser / file: no built-in participants, media fed through WebSocket /ingest (docs/ingest.md)'),
 }).describe('Create a meeting with synthetic participants');
 
 export const RtmsActionBody = z.strictObject({
@@ -32,6 +37,9 @@ export const CreatedMeeting = z.object({
   media_server_urls: z.record(z.string(), z.string()),
   product: z.string(),
   webhook_url: z.string().nullable(),
+  source: z.enum(MEETING_SOURCES as unknown as [MeetingSource, ...MeetingSource[]]),
+  ingest_url: z.string().optional().describe('Live sources only: the feeders\' WebSocket (docs/ingest.md)'),
+  speed: z.number().describe('Protocol-time factor (keep-alives, windows, webhook backoff divided by it)'),
 });
 
 export const ValidationResult = z.object({

@@ -14,6 +14,21 @@ export interface TapRef {
   fn: ((conn: Connection, dir: 'in' | 'out', type: number, bytes: number) => void) | null;
 }
 
+/**
+ * Per-connection fault hooks (src/engine/fault-injector.ts); null on every connection without an active fault,
+ * so the normal path costs one property read.
+ */
+export interface ConnectionHooks {
+  /** Rewrites an outgoing frame: extra unknown fields, or the same JSON as a binary frame (spec §1). */
+  frame?(conn: Connection, text: string, type: number): string | Uint8Array;
+  /** Takes over a media message (jitter, bursts): true if it queued it (and will call sendMediaNow later). */
+  media?(conn: Connection, text: string, type: number, maxBuffered: number): boolean;
+  /** False skips this keep-alive request (the mock "stops sending keep-alives"). */
+  keepAliveReq?(conn: Connection): boolean;
+  /** False ignores this answer (the mock "stops honouring" it: spec §4.1 timeout follows). */
+  keepAliveResp?(conn: Connection): boolean;
+}
+
 export interface ConnectionCounters {
   msgsIn: number;
   msgsOut: number;
@@ -21,6 +36,8 @@ export interface ConnectionCounters {
   bytesOut: number;
   /** Media messages not sent because the consumer was too slow (buffer above the bound). */
   dropped: number;
+  /** Their size (the JSON text). */
+  droppedBytes: number;
   errors: number;
   outByType: Record<number, number>;
   inByType: Record<number, number>;
@@ -33,7 +50,16 @@ export abstract class Connection {
   closed = false;
   closeCode: number | null = null;
   closeReason = '';
-  readonly counters: ConnectionCounters = { msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, errors: 0, outByType: {}, inByType: {} };
+  readonly counters: ConnectionCounters = { msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, droppedBytes: 0, errors: 0, outByType: {}, inByType: {} };
+  /** Highest send-buffer fill seen before a media send (slow-consumer diagnostics). */
+  bufferedHighWater = 0;
+  /**
+   * How the app answered keep-alives (for the verdicts): `late` = requests not answered before the next one was
+   * due; `ignored` = answers the mock disregarded (fault); `skipped` = requests the mock did not send (fault).
+   */
+  readonly keepAlive = { sent: 0, answered: 0, late: 0, maxLatencyMs: 0, ignored: 0, skipped: 0 };
+  private keepAliveOutstandingSince: number | null = null;
+  hooks: ConnectionHooks | null = null;
   private keepAliveTask: Task | null = null;
   /** Unanswered keep-alive requests in a row. */
   unanswered = 0;
@@ -48,13 +74,14 @@ export abstract class Connection {
   /** Sends one message; `type` is for counters only. Returns false if the socket is closed. */
   send(text: string, type: number): boolean {
     if (this.closed) return false;
-    const r = this.socket.send(text);
+    const frame = this.hooks?.frame ? this.hooks.frame(this, text, type) : text;
+    const r = this.socket.send(frame);
     if (r === 0) {
       this.counters.dropped++;
       return false;
     }
     this.counters.msgsOut++;
-    this.counters.bytesOut += text.length;
+    this.counters.bytesOut += typeof frame === 'string' ? frame.length : frame.byteLength;
     this.counters.outByType[type] = (this.counters.outByType[type] ?? 0) + 1;
     const t = this.tap?.fn;
     if (t) t(this, 'out', type, text.length);
@@ -64,8 +91,18 @@ export abstract class Connection {
   /** Media path: drop instead of queueing without limit when the app cannot keep up (slow-consumer policy). */
   sendMedia(text: string, type: number, maxBuffered: number): boolean {
     if (this.closed) return false;
-    if (this.socket.bufferedAmount() > maxBuffered) {
+    if (this.hooks?.media?.(this, text, type, maxBuffered)) return true;
+    return this.sendMediaNow(text, type, maxBuffered);
+  }
+
+  /** Sends media now under the slow-consumer policy: above `maxBuffered` queued bytes the message is dropped. */
+  sendMediaNow(text: string, type: number, maxBuffered: number): boolean {
+    if (this.closed) return false;
+    const buffered = this.socket.bufferedAmount();
+    if (buffered > this.bufferedHighWater) this.bufferedHighWater = buffered;
+    if (buffered > maxBuffered) {
       this.counters.dropped++;
+      this.counters.droppedBytes += text.length;
       return false;
     }
     return this.send(text, type);
@@ -84,19 +121,39 @@ export abstract class Connection {
     this.stopKeepAlive();
     this.keepAliveTask = this.scheduler.every(intervalMs, () => {
       if (this.closed) return this.stopKeepAlive();
+      if (this.keepAliveOutstandingSince !== null) {
+        this.keepAlive.late++; // the app did not answer before this one was due
+        this.keepAliveOutstandingSince = null;
+      }
       if (this.unanswered >= misses) {
         this.stopKeepAlive();
         onTimeout();
         return;
       }
+      if (this.hooks?.keepAliveReq && !this.hooks.keepAliveReq(this)) {
+        this.keepAlive.skipped++;
+        return;
+      }
       this.unanswered++;
+      this.keepAlive.sent++;
+      this.keepAliveOutstandingSince = this.scheduler.now();
       this.send(keepAliveReq(this.dialect, Math.round(this.scheduler.now())), MsgType.KEEP_ALIVE_REQ);
     });
   }
 
   keepAliveAnswered(): void {
+    const now = this.scheduler.now();
+    if (this.keepAliveOutstandingSince !== null) {
+      this.keepAlive.answered++;
+      this.keepAlive.maxLatencyMs = Math.max(this.keepAlive.maxLatencyMs, Math.round(now - this.keepAliveOutstandingSince));
+      this.keepAliveOutstandingSince = null;
+    }
+    if (this.hooks?.keepAliveResp && !this.hooks.keepAliveResp(this)) {
+      this.keepAlive.ignored++;
+      return;
+    }
     this.unanswered = 0;
-    this.lastKeepAliveAnsweredAt = this.scheduler.now();
+    this.lastKeepAliveAnsweredAt = now;
   }
 
   stopKeepAlive(): void {
@@ -133,6 +190,8 @@ export abstract class Connection {
       close_code: this.closeCode,
       unanswered_keep_alives: this.unanswered,
       buffered_bytes: this.closed ? 0 : this.socket.bufferedAmount(),
+      buffered_high_water: this.bufferedHighWater,
+      keep_alive: this.keepAlive,
       counters: this.counters,
     };
   }

@@ -31,36 +31,39 @@ function mod(a: number, n: number): number {
   return ((a % n) + n) % n;
 }
 
-export function startMediaPump(meeting: Meeting, conn: MediaConnection, packer: MediaPacker, maxBuffered: number): void {
+/** `from`: the time media starts from (default now); activation passes the time of its FIRST_PACKET_TIMESTAMP. */
+export function startMediaPump(meeting: Meeting, conn: MediaConnection, packer: MediaPacker, maxBuffered: number, from?: number): void {
   conn.cancelTasks();
+  // Live sources (docs/ingest.md): audio from the feeders' buffers, video forwarded as it arrives.
+  if (meeting.live) return meeting.live.startPump(conn);
   const { scheduler } = meeting;
   const program = meeting.program;
   const D = program.durationMs;
   const t0 = meeting.mediaOrigin;
   const dialect = conn.dialect;
-  const now = scheduler.now();
-  const channelId = meeting.product === 'contact_center' ? 1 : undefined;
+  const now = from ?? scheduler.now();
 
   const audio = conn.params.audio;
   if (audio && conn.mask & MediaBit.AUDIO) {
     const rate = audio.send_rate;
     const format = audioFormatOf(audio);
     const rtp = audio.content_type === ContentType.RTP ? RTP[audio.codec] : undefined;
-    let seq = Math.floor(Math.random() * 0xffff);
+    // One RTP stream per sender (RFC 3550): multi-stream speakers each get their own SSRC and sequence, which
+    // advances per packet sent; the RTP timestamp follows elapsed time, silences included.
     let rtpTs = Math.floor(Math.random() * 0xffffffff);
-    const ssrc = Math.floor(Math.random() * 0xffffffff);
+    const rtpStreams = new Map<number, { seq: number; ssrc: number }>();
     const multi = audio.data_opt === DataOption.AUDIO_MULTI_STREAMS;
-    const mixed = multi ? null : program.mixedFrames(format, rate);
-    const perSpeaker = multi
-      ? program.speakers.map((s) => ({ s, frames: program.speakerFrames(s.key, format, rate) }))
-      : [];
-    const count = mixed ? mixed.length : (perSpeaker[0]?.frames.length ?? 1);
+    // The meeting's program (the looping dialogue, or a scenario) says which encoded frame goes out per tick.
+    const track = meeting.media.audio(meeting, format, rate, multi);
     const send = (frames: readonly (Uint8Array | null)[], idx: number, sender: { userId: number; userName?: string; channelId?: number }, ts: number) => {
       let text: string | null;
       if (rtp) {
         const f = frames[idx];
         if (!f) return;
-        text = packer.binaryOnce(rtpPacket(f, rtp.pt, seq, rtpTs, ssrc), dialect, MsgType.MEDIA_DATA_AUDIO, sender, ts);
+        let st = rtpStreams.get(sender.userId);
+        if (!st) rtpStreams.set(sender.userId, st = { seq: Math.floor(Math.random() * 0xffff), ssrc: Math.floor(Math.random() * 0xffffffff) });
+        text = packer.binaryOnce(rtpPacket(f, rtp.pt, st.seq, rtpTs, st.ssrc), dialect, MsgType.MEDIA_DATA_AUDIO, sender, ts);
+        st.seq = (st.seq + 1) & 0xffff;
       } else {
         text = packer.binary(frames, idx, dialect, MsgType.MEDIA_DATA_AUDIO, sender, ts);
       }
@@ -68,17 +71,8 @@ export function startMediaPump(meeting: Meeting, conn: MediaConnection, packer: 
     };
     conn.tasks.push(scheduler.every(rate, (due) => {
       const ts = Math.round(due);
-      const idx = Math.floor(mod(ts - t0, D) / rate) % count;
-      if (mixed) {
-        send(mixed, idx, { userId: 0, channelId }, ts);
-      } else {
-        // Multi-stream: one message per talking participant; silence sends nothing (spec §8).
-        for (const { s, frames } of perSpeaker) {
-          if (!meeting.isPresent(s.userId)) continue;
-          send(frames, idx, { userId: s.userId, userName: s.userName, channelId }, ts);
-        }
-      }
-      if (rtp) { seq = (seq + 1) & 0xffff; rtpTs = (rtpTs + rtp.step) >>> 0; }
+      track.frame(ts, (frames, idx, sender) => send(frames, idx, sender, ts));
+      if (rtp) rtpTs = (rtpTs + rtp.step) >>> 0;
     }, nextGrid(t0, rate, now)));
   }
 
@@ -132,7 +126,8 @@ export function startMediaPump(meeting: Meeting, conn: MediaConnection, packer: 
     const { width, height } = RESOLUTION_SIZE[share.resolution]!;
     const codec = VIDEO_CODEC[share.codec] ?? 'JPG';
     const interval = 1000 / share.fps;
-    const sharer = meeting.timeline.shareWindow?.speaker;
+    // A scripted meeting (a scenario) pre-renders the current sharer; later ones at share start (engine.setSharing).
+    const sharer = meeting.media.scripted ? meeting.sharer : meeting.timeline.shareWindow?.speaker;
     if (sharer) meeting.video.frames({ kind: 'share', userName: sharer.userName, userId: sharer.userId }, codec, width, height);
     let n = 0;
     let sharerId = -1;

@@ -17,3 +17,14 @@ export const PRODUCT_INFO: Record<Product, ProductInfo> = {
   session: { idKey: 'session_id', event: (k) => `session.rtms_${k}` },
   contact_center: { idKey: 'engagement_id', event: (k) => `contact_center.voice_rtms_${k}` },
 };
+
+/**
+ * The instance part of every webhook payload of a product (spec §9): `meeting_uuid`, `webinar_uuid`,
+ * `session_id` + `session_key` (Video SDK) or `engagement_id`. rtms_started adds operator_id for meetings and
+ * webinars and server_urls; rtms_stopped adds stop_reason.
+ */
+export function instancePayload(m: { product: Product; uuid: string; sessionKey?: string | undefined }): Record<string, unknown> {
+  const base: Record<string, unknown> = { [PRODUCT_INFO[m.product].idKey]: m.uuid };
+  if (m.product === 'session' && m.sessionKey !== undefined) base.session_key = m.sessionKey;
+  return base;
+}

@@ -1,33 +1,47 @@
 // The hub: owns meetings and streams, routes every inbound frame of both socket kinds to the right stream,
 // answers handshakes and requests with the status codes of spec §5, and fans the synthetic timeline out.
 import {
-  ALL_MEDIA_BITS, EventType, MediaBit, MsgType, StatusCode, StopReason, nameOf,
+  ALL_MEDIA_BITS, Codec, EventType, MediaBit, MsgType, RESOLUTION_SIZE, StatusCode, StopReason, nameOf,
 } from '../protocol/enums.ts';
 import {
   ClientReadyAck, DataHandshakeReq, SessionStateReq, SignalingHandshakeReq, StreamCloseReq, StreamStateReq,
   VideoSubscriptionReq, decodeFrame, instanceIdOf, validate, type DecodedMessage, type Dialect,
 } from '../protocol/inbound.ts';
 import { negotiateMediaParams } from '../protocol/media-params.ts';
-import { dataHandshakeResp, errorReply, signalingHandshakeResp, type ServerUrls } from '../protocol/outbound.ts';
+import { dataHandshakeResp, errorReply, requestResp, signalingHandshakeResp, type ServerUrls } from '../protocol/outbound.ts';
 import { matchSignature } from '../protocol/signature.ts';
 import type { MockOptions } from '../config/options.ts';
 import type { Credentials } from '../config/credentials.ts';
 import type { Logger } from '../log.ts';
 import { short } from '../log.ts';
 import { buildTimeline, type SyntheticTimeline, type TimelineItem } from '../media/synthetic-timeline.ts';
-import type { SpeechProgram, VideoLibrary } from '../media/types.ts';
+import type { SpeechProgram, VideoCodec, VideoLibrary } from '../media/types.ts';
 import { Connection, MediaConnection, SignalingConnection, type TapRef } from './connection.ts';
 import { Inspector } from './inspector.ts';
 import { MediaPacker } from './media-packer.ts';
-import { Meeting, newMeetingUuid, newStreamId } from './meeting.ts';
+import { Meeting, newMeetingUuid, newStreamId, type MeetingSource } from './meeting.ts';
+import type { MediaProgram } from './media-program.ts';
+import { IngestHub } from '../ingest/ingest-hub.ts';
 import { PRODUCT_INFO, type Product } from './products.ts';
 import { Scheduler, type Task } from './scheduler.ts';
 import type { MediaPath, RtmsSocket, SocketRole } from './socket.ts';
 import { RtmsStream, type EngineContext } from './stream.ts';
+import type { StreamEvent, StreamObserver } from './observer.ts';
+import { timingOf } from './timing.ts';
+import { AppBehaviour } from './app-behaviour.ts';
+import { FaultInjector } from './fault-injector.ts';
 
 /** What the engine needs from webhook delivery (src/webhooks implements it). */
 export interface WebhookSink {
-  send(meeting: Meeting, url: string, event: string, payload: Record<string, unknown>): void;
+  send(meeting: Meeting, url: string, event: string, payload: Record<string, unknown>, opts?: WebhookSendOptions): void | Promise<unknown>;
+}
+
+/** Per-delivery switches (the DeliverOptions of src/webhooks/delivery.ts): speed-scaled backoff and faults. */
+export interface WebhookSendOptions {
+  duplicate?: boolean;
+  delayMs?: number;
+  forceRetries?: number;
+  backoffMs?: number;
 }
 
 export interface EngineDeps {
@@ -48,6 +62,12 @@ export interface CreateMeetingInput {
   operatorId?: string;
   /** Start the RTMS stream (send `rtms_started`) right away (default true). */
   startRtms?: boolean;
+  /** Protocol-time factor (src/engine/timing.ts): keep-alives, windows and webhook backoff divided by it. */
+  speed?: number;
+  /** synthetic (default) or a live source fed through /ingest (docs/ingest.md). */
+  source?: MeetingSource;
+  /** What a synthetic meeting plays (default the looping dialogue); a scenario passes its own (src/scenario). */
+  media?: MediaProgram;
 }
 
 const PATH_BIT: Record<Exclude<MediaPath, 'all'>, number> = {
@@ -57,6 +77,7 @@ const PATH_BIT: Record<Exclude<MediaPath, 'all'>, number> = {
 const PRODUCT_MEDIA: Record<Product, number> = {
   meeting: ALL_MEDIA_BITS, webinar: ALL_MEDIA_BITS, session: ALL_MEDIA_BITS, contact_center: MediaBit.AUDIO | MediaBit.TRANSCRIPT,
 };
+const VIDEO_CODEC_NAMES: Record<number, VideoCodec> = { [Codec.JPG]: 'JPG', [Codec.PNG]: 'PNG', [Codec.H264]: 'H264' };
 const NOT_SUPPORTED: [number, number][] = [
   [MediaBit.AUDIO, StatusCode.MEDIA_TYPE_AUDIO_NOT_SUPPORT], [MediaBit.VIDEO, StatusCode.MEDIA_TYPE_VIDEO_NOT_SUPPORT],
   [MediaBit.DESKSHARE, StatusCode.MEDIA_TYPE_DESKSHARE_NOT_SUPPORT], [MediaBit.TRANSCRIPT, StatusCode.MEDIA_TYPE_TRANSCRIPT_NOT_SUPPORT],
@@ -80,6 +101,14 @@ export class RtmsEngine implements EngineContext {
   private scheme: 'ws' | 'wss' = 'ws';
 
   readonly inspector = new Inspector();
+  /** Live sources: the /ingest sockets and the media of browser/file meetings (src/ingest). */
+  readonly ingest: IngestHub;
+  /** Listeners of every stream's happenings (src/engine/observer.ts). */
+  readonly observers = new Set<StreamObserver>();
+  /** How each app behaved, for the verdicts (src/engine/app-behaviour.ts, verdict.ts). */
+  readonly behaviour = new AppBehaviour(this);
+  /** Faults injected per meeting (src/engine/fault-injector.ts). */
+  readonly faults = new FaultInjector(this);
   private readonly tapRef: TapRef = { fn: null };
   private statsTask: Task | null = null;
   private readonly tapBudget = new WeakMap<Connection, { second: number; n: number }>();
@@ -91,6 +120,7 @@ export class RtmsEngine implements EngineContext {
     this.log = deps.log;
     this.scheduler = deps.scheduler;
     this.timeline = buildTimeline(deps.program);
+    this.ingest = new IngestHub(this);
     this.inspector.onActiveChange = (on) => {
       this.tapRef.fn = on ? (conn, dir, type, bytes) => this.tap(conn, dir, type, bytes) : null;
       this.statsTask?.cancel();
@@ -127,14 +157,22 @@ export class RtmsEngine implements EngineContext {
         socket: conn instanceof MediaConnection ? conn.path : 'signaling', msgs_out: conn.counters.msgsOut,
         msgs_in: conn.counters.msgsIn, bytes_out: conn.counters.bytesOut, rate_out: conn.counters.msgsOut - prev,
         dropped: conn.counters.dropped, buffered: conn.closed ? 0 : conn.socket.bufferedAmount(),
+        // Slow-consumer diagnostics (media dropped above --max-buffered, never signaling) and keep-alive answers.
+        dropped_bytes: conn.counters.droppedBytes, buffered_high_water: conn.bufferedHighWater, keep_alive: conn.keepAlive,
         media_params: conn instanceof MediaConnection ? conn.params : undefined,
       });
     }
+    connections.push(...this.ingest.statsRows());
     this.inspector.emit({ type: 'stats', at: Math.round(this.scheduler.now()), connections, dropped_events: this.droppedTapEvents });
   }
 
   get credentials(): Credentials {
     return this.deps.credentials;
+  }
+
+  /** The built-in dialogue (scenarios speak its lines, src/scenario). */
+  get speechProgram(): SpeechProgram {
+    return this.deps.program;
   }
 
   setPorts(http: number, media: number, tls = false): void {
@@ -166,8 +204,12 @@ export class RtmsEngine implements EngineContext {
       timeline: this.timeline,
       video: this.deps.video,
       scheduler: this.scheduler,
-      onTimeline: (m, item, loopStart) => this.onTimeline(m, item, loopStart),
+      onTimeline: (m, item, loopStart, changed) => this.onTimeline(m, item, loopStart, changed),
+      source: input.source,
+      media: input.media,
     });
+    if (meeting.source !== 'synthetic') meeting.live = this.ingest.attach(meeting);
+    if (input.speed !== undefined) meeting.speed = input.speed;
     this.meetings.set(uuid, meeting);
     meeting.log.listener = (entry) => { if (this.inspector.active) this.inspector.emit({ type: 'log', meeting_uuid: uuid, entry }); };
     this.totals.meetingsCreated++;
@@ -197,7 +239,21 @@ export class RtmsEngine implements EngineContext {
 
   webhook(meeting: Meeting, kind: 'started' | 'stopped' | 'interrupted', payload: Record<string, unknown>): void {
     if (!meeting.webhookUrl) return;
-    this.deps.webhooks.send(meeting, meeting.webhookUrl, PRODUCT_INFO[meeting.product].event(kind), payload);
+    const url = meeting.webhookUrl;
+    const event = PRODUCT_INFO[meeting.product].event(kind);
+    // A faster meeting retries sooner (timing.ts); webhook faults may delay, hold, repeat or re-send it.
+    const base: WebhookSendOptions = meeting.speed !== 1 ? { backoffMs: timingOf(meeting, this.options).webhookBackoffMs } : {};
+    const send = (extra: WebhookSendOptions = {}) => this.deps.webhooks.send(meeting, url, event, payload, { ...base, ...extra });
+    if (this.faults.interceptWebhook(meeting, kind, event, send)) return;
+    void send();
+  }
+
+  observe(stream: RtmsStream, e: StreamEvent): void {
+    // The video formats live feeders must encode follow the apps' sockets (docs/ingest.md §3).
+    if (e.kind === 'media_attached' || e.kind === 'media_lost' || e.kind === 'stopped' || e.kind === 'signaling_lost') this.ingest.mediaChanged(stream.meeting);
+    for (const o of this.observers) {
+      try { o(stream, e); } catch (err) { this.log.error(`stream observer failed: ${(err as Error).stack ?? err}`); }
+    }
   }
 
   streamEnded(_stream: RtmsStream): void {
@@ -207,6 +263,8 @@ export class RtmsEngine implements EngineContext {
   endMeeting(meeting: Meeting, reason: number = StopReason.MEETING_ENDED): void {
     for (const s of meeting.liveStreams) s.stop(reason);
     meeting.end();
+    this.faults.meetingEnded(meeting);
+    this.ingest.meetingEnded(meeting);
     this.log.info(`${meeting.product} ${short(meeting.uuid)} ended`);
     this.pruneEnded();
   }
@@ -231,9 +289,16 @@ export class RtmsEngine implements EngineContext {
 
   // --- timeline fan-out ---
 
-  private onTimeline(meeting: Meeting, item: TimelineItem, loopStart: number): void {
+  private onTimeline(meeting: Meeting, item: TimelineItem, loopStart: number, changed = true): void {
+    // What was said and written, once per meeting (the page's Transcript tab reads these lines, as for live sources).
+    if ((item.kind === 'transcript' || item.kind === 'chat') && meeting.isPresent(item.speaker.userId)) {
+      const what = item.kind === 'transcript' ? item.utterance.text : item.text;
+      meeting.log.push({ at: Math.round(this.scheduler.now()), dir: 'info', text: `${item.kind} from ${item.speaker.userName}: ${what.slice(0, 80)}` });
+    }
     for (const stream of meeting.liveStreams) {
       if (stream.phase !== 'active' && stream.phase !== 'paused') continue;
+      // After a control-API override the dialogue may repeat the current speaker/sharer: no duplicate event.
+      if (!changed && (item.kind === 'speaker' || item.kind === 'share_start' || item.kind === 'share_stop')) continue;
       switch (item.kind) {
         case 'speaker':
           if (item.speaker && meeting.isPresent(item.speaker.userId)) {
@@ -301,7 +366,7 @@ export class RtmsEngine implements EngineContext {
     if (!stream) return;
     stream.record('info', `${conn.kind} socket closed (${code}${reason ? ` ${reason}` : ''})`, { socket: conn instanceof MediaConnection ? conn.path : 'signaling', conn: conn.id });
     if (conn instanceof SignalingConnection) stream.signalingLost(conn);
-    else if (conn instanceof MediaConnection) stream.mediaLost(conn);
+    else if (conn instanceof MediaConnection) { stream.mediaLost(conn); this.ingest.mediaChanged(stream.meeting); }
   }
 
   message(conn: Connection, data: string | ArrayBuffer | Uint8Array): void {
@@ -336,11 +401,15 @@ export class RtmsEngine implements EngineContext {
     const stream = this.streamOf(sc);
     stream?.record('error', reason, { socket: conn instanceof MediaConnection ? conn.path : 'signaling', conn: conn.id, msg_type: type, status_code: status });
     this.log.warn(`${conn.kind} socket #${conn.id}: rejected (status ${status} ${nameOf(StatusCode, status)}): ${reason}`);
-    if (!sc.streamId) {
+    // A handshake repeated on a socket that is already in is answered like any handshake (msg 2 / msg 4, spec
+    // §3.1, §3.3), but the live socket is kept.
+    const ownHandshake = conn instanceof SignalingConnection ? MsgType.SIGNALING_HAND_SHAKE_REQ : MsgType.DATA_HAND_SHAKE_REQ;
+    if (!sc.streamId || type === ownHandshake) {
       const text = conn instanceof SignalingConnection
         ? signalingHandshakeResp(conn.dialect, status, reason, null, 0)
         : dataHandshakeResp(conn.dialect, status, reason, null, 0);
       conn.send(text, conn instanceof SignalingConnection ? MsgType.SIGNALING_HAND_SHAKE_RESP : MsgType.DATA_HAND_SHAKE_RESP);
+      if (sc.streamId) return;
       conn.close(1000, 'handshake failed');
       this.closed(conn, 1000, 'handshake failed');
       return;
@@ -385,11 +454,11 @@ export class RtmsEngine implements EngineContext {
         if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
         const ts = Math.round(this.scheduler.now());
         if (v.value.rtms_session_id !== stream.sessionId) {
-          conn.send(JSON.stringify({ msg_type: MsgType.SESSION_STATE_RESP, rtms_session_id: v.value.rtms_session_id, status_code: StatusCode.INVALID_RTMS_SESSION_ID, reason: 'unknown rtms_session_id', timestamp: ts }), MsgType.SESSION_STATE_RESP);
+          conn.send(requestResp(conn.dialect, MsgType.SESSION_STATE_RESP, { rtms_session_id: v.value.rtms_session_id, status_code: StatusCode.INVALID_RTMS_SESSION_ID, reason: 'unknown rtms_session_id', timestamp: ts }), MsgType.SESSION_STATE_RESP);
           stream.record('error', 'SESSION_STATE_REQ for an unknown rtms_session_id', { socket: 'signaling', status_code: 40 });
           return;
         }
-        stream.sendSignaling(JSON.stringify({ msg_type: MsgType.SESSION_STATE_RESP, rtms_session_id: stream.sessionId, state: stream.sessionState, timestamp: ts }), MsgType.SESSION_STATE_RESP);
+        stream.sendSignaling(requestResp(conn.dialect, MsgType.SESSION_STATE_RESP, { rtms_session_id: stream.sessionId, state: stream.sessionState, timestamp: ts }), MsgType.SESSION_STATE_RESP);
         return;
       }
       case MsgType.STREAM_STATE_REQ: {
@@ -397,11 +466,11 @@ export class RtmsEngine implements EngineContext {
         if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
         const ts = Math.round(this.scheduler.now());
         if (v.value.rtms_stream_id !== stream.id) {
-          conn.send(JSON.stringify({ msg_type: MsgType.STREAM_STATE_RESP, rtms_stream_id: v.value.rtms_stream_id, status_code: StatusCode.INVALID_RTMS_STREAM_ID, reason: 'unknown rtms_stream_id', timestamp: ts }), MsgType.STREAM_STATE_RESP);
+          conn.send(requestResp(conn.dialect, MsgType.STREAM_STATE_RESP, { rtms_stream_id: v.value.rtms_stream_id, status_code: StatusCode.INVALID_RTMS_STREAM_ID, reason: 'unknown rtms_stream_id', timestamp: ts }), MsgType.STREAM_STATE_RESP);
           stream.record('error', 'STREAM_STATE_REQ for an unknown rtms_stream_id', { socket: 'signaling', status_code: 2 });
           return;
         }
-        stream.sendSignaling(JSON.stringify({ msg_type: MsgType.STREAM_STATE_RESP, rtms_stream_id: stream.id, state: stream.streamState, timestamp: ts }), MsgType.STREAM_STATE_RESP);
+        stream.sendSignaling(requestResp(conn.dialect, MsgType.STREAM_STATE_RESP, { rtms_stream_id: stream.id, state: stream.streamState, timestamp: ts }), MsgType.STREAM_STATE_RESP);
         return;
       }
       case MsgType.STREAM_CLOSE_REQ: {
@@ -409,10 +478,10 @@ export class RtmsEngine implements EngineContext {
         if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
         const ts = Math.round(this.scheduler.now());
         if (v.value.rtms_stream_id !== stream.id) {
-          conn.send(JSON.stringify({ msg_type: MsgType.STREAM_CLOSE_RESP, rtms_stream_id: v.value.rtms_stream_id, status_code: StatusCode.INVALID_RTMS_STREAM_ID, reason: 'unknown rtms_stream_id', timestamp: ts }), MsgType.STREAM_CLOSE_RESP);
+          conn.send(requestResp(conn.dialect, MsgType.STREAM_CLOSE_RESP, { rtms_stream_id: v.value.rtms_stream_id, status_code: StatusCode.INVALID_RTMS_STREAM_ID, reason: 'unknown rtms_stream_id', timestamp: ts }), MsgType.STREAM_CLOSE_RESP);
           return;
         }
-        stream.sendSignaling(JSON.stringify({ msg_type: MsgType.STREAM_CLOSE_RESP, rtms_stream_id: stream.id, status_code: 0, reason: 'OK', timestamp: ts }), MsgType.STREAM_CLOSE_RESP);
+        stream.sendSignaling(requestResp(conn.dialect, MsgType.STREAM_CLOSE_RESP, { rtms_stream_id: stream.id, status_code: 0, reason: 'OK', timestamp: ts }), MsgType.STREAM_CLOSE_RESP);
         stream.stop(StopReason.RECEIVER_REQUEST_CLOSE);
         return;
       }
@@ -424,10 +493,11 @@ export class RtmsEngine implements EngineContext {
   }
 
   private signalingHandshake(conn: SignalingConnection, msg: DecodedMessage): void {
-    conn.dialect = msg.dialect;
+    // A live socket keeps the dialect of its handshake: a repeated one (in either dialect) must not switch it.
     if (conn.streamId) {
       return this.reject(conn, msg.type, StatusCode.DUPLICATE_SIGNAL_REQUEST, 'duplicate signal request: this socket already completed the handshake');
     }
+    conn.dialect = msg.dialect;
     const v = validate(SignalingHandshakeReq, msg.body);
     if (!v.ok) return this.reject(conn, msg.type, v.status, v.reason);
     const inst = instanceIdOf(msg.body);
@@ -438,6 +508,7 @@ export class RtmsEngine implements EngineContext {
       return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `unknown ${inst.key}/rtms_stream_id pair (${inst.id}, ${streamId}): use the values of the rtms_started webhook`);
     }
     if (stream.phase === 'stopped') {
+      this.observe(stream, { kind: 'late_handshake', socket: 'signaling', status: StatusCode.INVALID_RTMS_STREAM_ID });
       return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `stream ${streamId} has stopped (reason ${stream.stopReason})`);
     }
     const sig = matchSignature(v.value.signature, this.credentials.clients, inst.id, streamId, this.options.lenientSignature);
@@ -448,6 +519,7 @@ export class RtmsEngine implements EngineContext {
     }
     if (stream.signaling && !stream.signaling.closed) {
       stream.record('error', 'duplicate signal request', { socket: 'signaling', conn: conn.id, status_code: StatusCode.DUPLICATE_SIGNAL_REQUEST });
+      this.observe(stream, { kind: 'duplicate_handshake', socket: 'signaling', status: StatusCode.DUPLICATE_SIGNAL_REQUEST });
       return this.reject(conn, msg.type, StatusCode.DUPLICATE_SIGNAL_REQUEST, `duplicate signal request: stream ${streamId} already has a signaling connection`);
     }
     this.handshakeDone(conn);
@@ -456,6 +528,8 @@ export class RtmsEngine implements EngineContext {
     stream.attachSignaling(conn);
     if (sig.form === 'legacy') this.log.warn('accepted a comma-less (legacy) signature because of --lenient-signature');
     stream.sendSignaling(signalingHandshakeResp(conn.dialect, StatusCode.OK, '', this.mediaUrls(), 0), MsgType.SIGNALING_HAND_SHAKE_RESP, 'SIGNALING_HAND_SHAKE_RESP OK');
+    // Seed (spec §10): no msg 7, so media sockets whose data handshake came before this one start now.
+    stream.maybeActivate();
     this.log.info(`signaling handshake ok: ${stream.meeting.product} ${short(inst.id)} stream ${short(streamId)} (client ${short(sig.clientId)}, ${conn.dialect} dialect)`);
   }
 
@@ -480,7 +554,7 @@ export class RtmsEngine implements EngineContext {
   private videoSubscription(conn: SignalingConnection, stream: RtmsStream, b: Record<string, unknown>): void {
     const v = validate(VideoSubscriptionReq, b);
     const reply = (userId: unknown, status: number, reason: string) => {
-      stream.sendSignaling(JSON.stringify({ msg_type: MsgType.VIDEO_SUBSCRIPTION_RESP, user_id: userId, status_code: status, reason }), MsgType.VIDEO_SUBSCRIPTION_RESP);
+      stream.sendSignaling(requestResp(conn.dialect, MsgType.VIDEO_SUBSCRIPTION_RESP, { user_id: userId, status_code: status, reason }), MsgType.VIDEO_SUBSCRIPTION_RESP);
       if (status) stream.record('error', `VIDEO_SUBSCRIPTION_REQ: ${reason}`, { socket: 'signaling', status_code: status });
     };
     if (!v.ok) return reply(b.user_id ?? null, v.status, v.reason);
@@ -543,7 +617,10 @@ export class RtmsEngine implements EngineContext {
     if (!stream || stream.meeting.uuid !== inst.id) {
       return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `unknown ${inst.key}/rtms_stream_id pair (${inst.id}, ${streamId})`);
     }
-    if (stream.phase === 'stopped') return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `stream ${streamId} has stopped`);
+    if (stream.phase === 'stopped') {
+      this.observe(stream, { kind: 'late_handshake', socket: 'media', status: StatusCode.INVALID_RTMS_STREAM_ID });
+      return this.reject(conn, msg.type, StatusCode.INVALID_RTMS_STREAM_ID, `stream ${streamId} has stopped`);
+    }
     const sig = matchSignature(v.value.signature, this.credentials.clients, inst.id, streamId, this.options.lenientSignature);
     if (!sig.ok) {
       stream.record('error', `data handshake on /${conn.path}: invalid signature`, { socket: conn.path, conn: conn.id, status_code: StatusCode.INVALID_SIGNATURE });
@@ -554,8 +631,12 @@ export class RtmsEngine implements EngineContext {
     }
     for (const m of stream.media) {
       if (m.closed) continue;
-      if (m.path === 'all') return this.reject(conn, msg.type, StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST, 'this stream already has an "all" media connection');
+      if (m.path === 'all') {
+        this.observe(stream, { kind: 'duplicate_handshake', socket: 'media', status: StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST });
+        return this.reject(conn, msg.type, StatusCode.MEDIA_DATA_ALL_CONNECTION_EXIST, 'this stream already has an "all" media connection');
+      }
       if (conn.path === 'all' || m.mask & mask) {
+        this.observe(stream, { kind: 'duplicate_handshake', socket: 'media', status: StatusCode.DUPLICATE_MEDIA_DATA_CONNECTION });
         return this.reject(conn, msg.type, StatusCode.DUPLICATE_MEDIA_DATA_CONNECTION, `this stream already has a media connection for ${conn.path === 'all' ? `/${m.path}` : conn.path}`);
       }
     }
@@ -612,6 +693,52 @@ export class RtmsEngine implements EngineContext {
     return true;
   }
 
+  /** Sends an event to every active or paused stream of the meeting (subscribed apps only, spec §4.3). */
+  private meetingEvent(meeting: Meeting, type: number, fields: Record<string, unknown>): void {
+    for (const s of meeting.liveStreams) if (s.phase === 'active' || s.phase === 'paused') s.event(type, fields);
+  }
+
+  /**
+   * Makes a present participant the active speaker: ACTIVE_SPEAKER_CHANGE (spec §4.3 event 2). In a synthetic
+   * meeting it holds until the dialogue's next speaker change. False if unknown, absent or already active.
+   */
+  setActiveSpeaker(meeting: Meeting, userId: number): boolean {
+    const p = meeting.participant(userId);
+    if (!p || meeting.activeSpeaker?.userId === userId) return false;
+    meeting.overrideSpeaker(p);
+    this.meetingEvent(meeting, EventType.ACTIVE_SPEAKER_CHANGE, { user_id: p.userId, user_name: p.userName });
+    meeting.log.push({ at: Math.round(this.scheduler.now()), dir: 'info', text: `${p.userName} is the active speaker` });
+    return true;
+  }
+
+  /**
+   * A participant starts sharing (SHARING_START; someone else's share stops first) or, with null, the share
+   * stops (SHARING_STOP), spec §4.3 events 5/6. In a synthetic meeting it holds until the dialogue's next share
+   * change; the share frames follow it. False if nothing changes.
+   */
+  setSharing(meeting: Meeting, userId: number | null): boolean {
+    const next = userId === null ? null : meeting.participant(userId);
+    if (userId !== null && !next) return false;
+    const prev = meeting.sharer && meeting.isPresent(meeting.sharer.userId) ? meeting.sharer : null;
+    if ((prev?.userId ?? null) === (next?.userId ?? null)) return false;
+    meeting.overrideShare(next);
+    if (prev) this.meetingEvent(meeting, EventType.SHARING_STOP, {});
+    if (next) {
+      // Synthetic share frames are rendered on first use: do it now, not inside a paced tick.
+      if (!meeting.live) {
+        for (const s of meeting.liveStreams) for (const m of s.media) {
+          const d = m.params.deskshare;
+          const size = d ? RESOLUTION_SIZE[d.resolution] : undefined;
+          const codec = d ? VIDEO_CODEC_NAMES[d.codec] : undefined;
+          if (size && codec && m.mask & MediaBit.DESKSHARE) meeting.video.frames({ kind: 'share', userName: next.userName, userId: next.userId }, codec, size.width, size.height);
+        }
+      }
+      this.meetingEvent(meeting, EventType.SHARING_START, { user_id: next.userId, user_name: next.userName });
+    }
+    meeting.log.push({ at: Math.round(this.scheduler.now()), dir: 'info', text: next ? `${next.userName} started sharing` : `${prev!.userName} stopped sharing` });
+    return true;
+  }
+
   /** A chat line from a participant to every app carrying chat (spec §7). */
   sendChat(meeting: Meeting, userId: number, text: string): number {
     const p = meeting.participants.get(userId);
@@ -647,6 +774,7 @@ export class RtmsEngine implements EngineContext {
       connections: this.connections.size,
       scheduler_tasks: this.scheduler.size,
       media_dropped: dropped,
+      ingest_connections: this.ingest.connections.size,
       ...this.totals,
     };
   }

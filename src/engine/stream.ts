@@ -11,8 +11,10 @@ import type { MediaPacker } from './media-packer.ts';
 import { nextGrid, startMediaPump } from './media-pump.ts';
 import type { Meeting } from './meeting.ts';
 import { randomBytes } from 'node:crypto';
-import { PRODUCT_INFO } from './products.ts';
+import { instancePayload } from './products.ts';
 import type { Task } from './scheduler.ts';
+import type { StreamEvent } from './observer.ts';
+import { timingOf, type ProtocolTiming } from './timing.ts';
 
 export type StreamPhase = 'awaiting' | 'connected' | 'active' | 'paused' | 'interrupted' | 'stopped';
 
@@ -24,6 +26,8 @@ export interface EngineContext {
   webhook(meeting: Meeting, kind: 'started' | 'stopped' | 'interrupted', payload: Record<string, unknown>): void;
   signalingUrl(): string;
   streamEnded(stream: RtmsStream): void;
+  /** Reports what happens to the stream (verdicts, faults: src/engine/observer.ts). */
+  observe?(stream: RtmsStream, e: StreamEvent): void;
 }
 
 export class RtmsStream {
@@ -52,6 +56,11 @@ export class RtmsStream {
 
   private get now(): number {
     return Math.round(this.meeting.scheduler.now());
+  }
+
+  /** Keep-alive interval and windows of this meeting, divided by its speed factor (src/engine/timing.ts). */
+  get timing(): ProtocolTiming {
+    return timingOf(this.meeting, this.ctx.options);
   }
 
   get streamState(): number {
@@ -105,8 +114,10 @@ export class RtmsStream {
     this.pausedBeforeInterrupt = false;
     this.readyAcked = conn.dialect === 'seed'; // the seed dialect has no CLIENT_READY_ACK (spec §10)
     this.activated = false;
-    conn.startKeepAlive(this.ctx.options.keepAliveMs, this.ctx.options.keepAliveMisses, () => {
-      this.log.warn(`signaling keep-alive timeout (${this.ctx.options.keepAliveMisses} unanswered)`);
+    this.ctx.observe?.(this, { kind: 'signaling_attached', conn, reconnected: wasInterrupted });
+    const t = this.timing;
+    conn.startKeepAlive(t.keepAliveMs, t.keepAliveMisses, () => {
+      this.log.warn(`signaling keep-alive timeout (${t.keepAliveMisses} unanswered)`);
       this.record('error', 'signaling keep-alive timeout: socket dropped', { socket: 'signaling', conn: conn.id });
       // Lost before close: Bun runs the close handler synchronously, which would report a plain drop (19).
       this.signalingLost(conn, StopReason.KEEP_ALIVE_TIMEOUT);
@@ -118,13 +129,16 @@ export class RtmsStream {
     this.media.add(conn);
     conn.streamId = this.id;
     this.history.dataHandshakes++;
-    conn.startKeepAlive(this.ctx.options.keepAliveMs, this.ctx.options.keepAliveMisses, () => {
+    const t = this.timing;
+    conn.startKeepAlive(t.keepAliveMs, t.keepAliveMisses, () => {
       this.log.warn(`media (${conn.path}) keep-alive timeout`);
       this.record('error', `media keep-alive timeout on ${conn.path}: socket dropped`, { socket: conn.path, conn: conn.id });
       this.mediaLost(conn, StopReason.KEEP_ALIVE_TIMEOUT);
       conn.close(1000, 'keep-alive timeout');
     });
-    if (this.windowKind === 'media' && this.phase !== 'interrupted') {
+    const reconnected = this.windowKind === 'media' && this.phase !== 'interrupted';
+    this.ctx.observe?.(this, { kind: 'media_attached', conn, reconnected });
+    if (reconnected) {
       this.cancelWindow();
       this.history.reconnections++;
       this.record('info', `app reconnected (${conn.path}) within the media window`);
@@ -140,18 +154,22 @@ export class RtmsStream {
 
   readyAck(): void {
     this.history.readyAcks++;
+    this.ctx.observe?.(this, { kind: 'ready_ack' });
     if (this.readyAcked && this.activated) return; // extra acks are harmless (spec §3.4)
     this.readyAcked = true;
     this.maybeActivate();
   }
 
   /** CLIENT_READY_ACK + a data connection → FIRST_PACKET_TIMESTAMP, ACTIVE, then media (spec §3.4). */
-  private maybeActivate(): void {
+  maybeActivate(): void {
     if (!this.readyAcked || this.activated || this.media.size === 0) return;
     if (this.phase !== 'connected' && this.phase !== 'paused') return;
     this.activated = true;
+    this.ctx.observe?.(this, { kind: 'activated' });
     const d = this.signalingDialect;
-    const first = nextGrid(this.meeting.mediaOrigin, 20, this.meeting.scheduler.now());
+    // One reading of the clock for the event and the pumps, so the first audio packet carries this timestamp.
+    const startAt = this.meeting.scheduler.now();
+    const first = nextGrid(this.meeting.mediaOrigin, 20, startAt);
     this.sendSignaling(eventUpdate(d, { event_type: EventType.FIRST_PACKET_TIMESTAMP, timestamp: first }), MsgType.EVENT_UPDATE, 'EVENT_UPDATE FIRST_PACKET_TIMESTAMP');
     if (this.phase === 'paused') return; // activation after a reconnect while paused: media waits for resume
     this.phase = 'active';
@@ -159,7 +177,7 @@ export class RtmsStream {
     this.sendSignaling(sessionStateUpdate(d, this.sessionId, this.resumed ? SessionState.RESUMED : SessionState.STARTED, StopReason.UNDEFINED, this.now), MsgType.SESSION_STATE_UPDATE);
     this.log.info(`media started on ${this.media.size} socket(s)`);
     this.sendRoster();
-    for (const m of this.media) startMediaPump(this.meeting, m, this.ctx.packer, this.ctx.options.maxBufferedBytes);
+    for (const m of this.media) startMediaPump(this.meeting, m, this.ctx.packer, this.ctx.options.maxBufferedBytes, startAt);
   }
 
   /** Decision: a newly active stream learns who is already there (join, active speaker, share) if subscribed. */
@@ -233,16 +251,19 @@ export class RtmsStream {
     this.signaling?.close(1000, 'stream stopped');
     this.log.info(`stopped: reason ${reason} ${nameOf(StopReason, reason)}`);
     this.record('info', `stream stopped: reason ${reason} ${nameOf(StopReason, reason)}`);
-    const info = PRODUCT_INFO[this.meeting.product];
-    this.ctx.webhook(this.meeting, 'stopped', { [info.idKey]: this.meeting.uuid, rtms_stream_id: this.id, stop_reason: reason });
+    this.ctx.observe?.(this, { kind: 'stopped', reason });
+    this.ctx.webhook(this.meeting, 'stopped', { ...instancePayload(this.meeting), rtms_stream_id: this.id, stop_reason: reason });
     this.ctx.streamEnded(this);
     return true;
   }
 
   // --- losses and windows (spec §4.1) ---
 
-  /** The signaling socket closed or timed out: INTERRUPTED, `rtms_interrupted`, 60 s to redo both handshakes. */
-  signalingLost(conn: SignalingConnection, cause: number = StopReason.AWAIT_RECONNECTION_TIMEOUT): void {
+  /**
+   * The signaling socket closed or timed out: INTERRUPTED, `rtms_interrupted`, 60 s to redo both handshakes.
+   * `notify` false skips the webhook (a server failover announces itself with a new rtms_started, spec §9).
+   */
+  signalingLost(conn: SignalingConnection, cause: number = StopReason.AWAIT_RECONNECTION_TIMEOUT, notify = true): void {
     if (this.signaling !== conn) return;
     this.signaling = null;
     if (this.phase === 'stopped') return;
@@ -259,11 +280,12 @@ export class RtmsStream {
     this.activated = false;
     const wasPaused = this.phase === 'paused';
     this.phase = 'interrupted';
-    this.log.warn(`signaling lost; waiting ${this.ctx.options.signalingWindowMs} ms for the app to reconnect`);
-    this.record('info', `signaling lost: stream INTERRUPTED, ${this.ctx.options.signalingWindowMs} ms window`);
-    const info = PRODUCT_INFO[this.meeting.product];
-    this.ctx.webhook(this.meeting, 'interrupted', { [info.idKey]: this.meeting.uuid, rtms_stream_id: this.id });
-    this.openWindow('signaling', this.ctx.options.signalingWindowMs, cause);
+    const windowMs = this.timing.signalingWindowMs;
+    this.log.warn(`signaling lost; waiting ${windowMs} ms for the app to reconnect`);
+    this.record('info', `signaling lost: stream INTERRUPTED, ${windowMs} ms window`);
+    if (notify) this.ctx.webhook(this.meeting, 'interrupted', { ...instancePayload(this.meeting), rtms_stream_id: this.id });
+    this.openWindow('signaling', windowMs, cause);
+    this.ctx.observe?.(this, { kind: 'signaling_lost', conn, cause, windowMs });
     if (wasPaused) this.pausedBeforeInterrupt = true;
   }
   pausedBeforeInterrupt = false;
@@ -278,9 +300,11 @@ export class RtmsStream {
     this.event(EventType.MEDIA_CONNECTION_INTERRUPTED, {});
     this.sendSignaling(streamStateUpdate(d, StreamState.INTERRUPTED, StopReason.DATA_CONNECTION_INTERRUPTED, this.now), MsgType.STREAM_STATE_UPDATE, 'STREAM_STATE_UPDATE INTERRUPTED reason 14');
     this.history.interruptions++;
-    this.log.warn(`media socket ${conn.path} lost; waiting ${this.ctx.options.mediaWindowMs} ms for a new data handshake`);
-    this.record('info', `media ${conn.path} lost: ${this.ctx.options.mediaWindowMs} ms window`);
-    if (this.windowKind !== 'media') this.openWindow('media', this.ctx.options.mediaWindowMs, cause);
+    const windowMs = this.timing.mediaWindowMs;
+    this.log.warn(`media socket ${conn.path} lost; waiting ${windowMs} ms for a new data handshake`);
+    this.record('info', `media ${conn.path} lost: ${windowMs} ms window`);
+    if (this.windowKind !== 'media') this.openWindow('media', windowMs, cause);
+    this.ctx.observe?.(this, { kind: 'media_lost', conn, cause, windowMs });
   }
 
   private openWindow(kind: 'signaling' | 'media', ms: number, cause: number): void {
@@ -291,6 +315,7 @@ export class RtmsStream {
       this.window = null;
       this.log.warn(`${kind} reconnection window expired`);
       this.record('error', `${kind} reconnection window expired`);
+      this.ctx.observe?.(this, { kind: 'window_expired', window: kind });
       // Keep-alive loss that was never repaired reads as KEEP_ALIVE_TIMEOUT; anything else as the window's end.
       this.stop(this.windowCause);
     });

@@ -61,7 +61,8 @@ export interface VideoLibrary {
   /**
    * A loop of encoded frames for a subject. JPG/PNG: whole images with the subject's name and a visible frame
    * counter; H264: Annex-B access units (SPS/PPS before each key frame). Cached per (subject, codec, size):
-   * the same array is returned to every caller.
+   * the same array is returned to every caller. A progressive library returns a JPG/PNG loop that may still be
+   * growing (rendered in the background): index it with `n % frames.length` at each use.
    */
   frames(subject: VideoSubject, codec: VideoCodec, width: number, height: number): readonly Uint8Array[];
 }

@@ -68,6 +68,21 @@ export function eventUpdate(dialect: Dialect, event: Record<string, unknown>): s
 }
 
 /**
+ * Response to an app request (spec §4.4: 11, 20, 22, 29) in the connection's dialect. Seed (spec §10): the
+ * msg_type, `state` and `status_code` become names, as in its state updates and handshake replies.
+ */
+export function requestResp(dialect: Dialect, msgType: number, fields: Record<string, unknown> & { state?: number; status_code?: number }): string {
+  if (dialect !== 'seed') return JSON.stringify({ msg_type: msgType, ...fields });
+  const { state, status_code: status, ...rest } = fields;
+  const states = msgType === MsgType.SESSION_STATE_RESP ? SessionState : StreamState;
+  return JSON.stringify({
+    msg_type: nameOf(MsgType, msgType), ...rest,
+    ...(state !== undefined ? { state: nameOf(states, state) } : {}),
+    ...(status !== undefined ? { status: seedStatus(status) } : {}),
+  });
+}
+
+/**
  * Reply to a request that has no response type of its own, or to a message that could not be understood
  * (Decision: the request's msg_type with `status_code` and `reason`; the socket stays open).
  */

@@ -4,11 +4,14 @@ import type { Server, ServerWebSocket } from 'bun';
 import type { Connection } from '../engine/connection.ts';
 import type { RtmsEngine } from '../engine/rtms-engine.ts';
 import { MEDIA_PATHS, type MediaPath, type RtmsSocket, type SocketRole } from '../engine/socket.ts';
+import { INGEST_PATH, INGEST_WS_MAX_PAYLOAD, ingestParams, type IngestConnection, type IngestOpenParams } from '../ingest/ingest-hub.ts';
 
 interface SocketData {
-  role: SocketRole;
+  /** Signaling and media go to the engine; `ingest` (live feeders, docs/ingest.md) to engine.ingest. */
+  role: SocketRole | { kind: 'ingest'; params: IngestOpenParams };
   remote: string;
   conn?: Connection;
+  ingest?: IngestConnection;
 }
 
 export interface ListenOptions {
@@ -36,22 +39,28 @@ function wrap(ws: ServerWebSocket<SocketData>): RtmsSocket {
   };
 }
 
-function websocketHandlers(engine: RtmsEngine, opts: ListenOptions) {
+function websocketHandlers(engine: RtmsEngine, opts: ListenOptions, maxPayloadLength = opts.maxFrameBytes) {
   return {
-    maxPayloadLength: opts.maxFrameBytes,
+    maxPayloadLength,
     backpressureLimit: opts.backpressureLimit,
     closeOnBackpressureLimit: false,
     perMessageDeflate: false,
     // Keep-alives are the protocol's job (spec §4.1); Bun's own idle timer only catches dead TCP peers.
     idleTimeout: 960,
     open(ws: ServerWebSocket<SocketData>) {
-      ws.data.conn = engine.open(ws.data.role, wrap(ws));
+      const role = ws.data.role;
+      if (role.kind === 'ingest') ws.data.ingest = engine.ingest.open(wrap(ws), role.params);
+      else ws.data.conn = engine.open(role, wrap(ws));
     },
     message(ws: ServerWebSocket<SocketData>, message: string | Buffer) {
+      if (ws.data.ingest) return engine.ingest.message(ws.data.ingest, message);
+      // The HTTP listener allows large ingest frames; signaling keeps the RTMS limit (1009 like Bun's own).
+      if (message.length > opts.maxFrameBytes) return ws.close(1009, 'message too big');
       if (ws.data.conn) engine.message(ws.data.conn, message);
     },
     close(ws: ServerWebSocket<SocketData>, code: number, reason: string) {
-      if (ws.data.conn) engine.closed(ws.data.conn, code, reason);
+      if (ws.data.ingest) engine.ingest.closed(ws.data.ingest, code, reason);
+      else if (ws.data.conn) engine.closed(ws.data.conn, code, reason);
     },
   };
 }
@@ -69,6 +78,11 @@ export function listenBun(engine: RtmsEngine, httpFetch: (req: Request) => Respo
     ...(opts.tls ? { tls: opts.tls } : {}),
     fetch(req, server) {
       const path = new URL(req.url).pathname;
+      if (path === INGEST_PATH && isUpgrade(req)) {
+        const remote = server.requestIP(req)?.address ?? 'unknown';
+        if (server.upgrade(req, { data: { role: { kind: 'ingest', params: ingestParams(req) }, remote } })) return undefined;
+        return json(400, { error: { code: 'upgrade_failed', message: 'WebSocket upgrade failed' } });
+      }
       if ((path === '/signaling' || path === '/') && isUpgrade(req)) {
         const remote = server.requestIP(req)?.address ?? 'unknown';
         // "/" is the seed mock's signaling URL (spec §10); the dialect is still read from each message.
@@ -78,7 +92,7 @@ export function listenBun(engine: RtmsEngine, httpFetch: (req: Request) => Respo
       }
       return httpFetch(req);
     },
-    websocket: ws,
+    websocket: websocketHandlers(engine, opts, Math.max(opts.maxFrameBytes, INGEST_WS_MAX_PAYLOAD)),
   });
 
   const media: Server<SocketData> = Bun.serve<SocketData>({

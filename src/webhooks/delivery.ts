@@ -28,6 +28,8 @@ export interface DeliveryAttempt {
   signatureHeader: string;
   /** First ≤ 200 characters of the response body. */
   responseSnippet: string;
+  /** A 2xx that the `webhook_retry` fault disregarded: the same bytes were sent again (spec §9). */
+  forcedRetry?: boolean;
 }
 
 export type DeliveryOutcome = 'delivered' | 'failed' | 'pending';
@@ -99,6 +101,10 @@ export interface DeliverOptions {
   duplicate?: boolean;
   /** Wait this long before the first attempt (event_ts stays the time of the event). */
   delayMs?: number;
+  /** Send the same bytes again this many times even after a 2xx, as a retry of the same record (fault). */
+  forceRetries?: number;
+  /** Backoff before the first retry for this delivery (a meeting's speed factor divides the default). */
+  backoffMs?: number;
 }
 
 const SNIPPET_CHARS = 200;
@@ -323,11 +329,11 @@ export class WebhookDispatcher {
         this.#finish(primary, 'failed', true);
         return;
       }
-      await this.#attemptAll(primary);
+      await this.#attemptAll(primary, opts);
       if (opts.duplicate) {
         // The duplicate fault (spec §9): the app sees the same event_ts and payload twice.
         const dup = this.#newRecord(target, event, body, eventTs, meta, primary.id);
-        await this.#attemptAll(dup);
+        await this.#attemptAll(dup, { backoffMs: opts.backoffMs });
       }
     })();
     this.#running.add(run);
@@ -390,8 +396,11 @@ export class WebhookDispatcher {
     return r;
   }
 
-  async #attemptAll(r: DeliveryRecord): Promise<void> {
-    for (let n = 1; n <= this.#maxAttempts; n++) {
+  async #attemptAll(r: DeliveryRecord, o: DeliverOptions = {}): Promise<void> {
+    let forced = Math.max(0, Math.floor(o.forceRetries ?? 0));
+    const backoff = o.backoffMs ?? this.#backoffMs;
+    let failures = 0;
+    for (let n = 1; ; n++) {
       if (this.closed) return this.#finish(r, 'failed', true);
       const res = await postSignedWebhook({
         url: r.url,
@@ -413,17 +422,18 @@ export class WebhookDispatcher {
       if (res.status !== undefined) a.status = res.status;
       if (res.error !== undefined) a.error = res.error;
       if (res.detail !== undefined) a.detail = res.detail;
+      if (res.ok && forced > 0) a.forcedRetry = true;
       r.attempts.push(a);
       this.#emit({ type: 'attempt', record: snapshot(r), attempt: { ...a } });
 
-      if (res.ok) return this.#finish(r, 'delivered', false);
+      if (res.ok && forced === 0) return this.#finish(r, 'delivered', false);
       if (res.error === 'cancelled') return this.#finish(r, 'failed', true);
-      if (n < this.#maxAttempts) {
-        // Not 2xx in time → retried (spec §9); the app will see the same bytes again.
-        const wait = computeBackoff(n, this.#backoffMs, this.#maxBackoffMs, this.#jitter, this.#random);
-        this.#emit({ type: 'retry_scheduled', record: snapshot(r), retryInMs: Math.round(wait) });
-        if (!(await this.#sleep(wait))) return this.#finish(r, 'failed', true);
-      }
+      // Not 2xx in time → retried (spec §9); the app will see the same bytes again. Forced retries do not count.
+      if (res.ok) forced--;
+      else if (++failures >= this.#maxAttempts) break;
+      const wait = computeBackoff(n, backoff, this.#maxBackoffMs, this.#jitter, this.#random);
+      this.#emit({ type: 'retry_scheduled', record: snapshot(r), retryInMs: Math.round(wait) });
+      if (!(await this.#sleep(wait))) return this.#finish(r, 'failed', true);
     }
     this.#finish(r, 'failed', false);
   }

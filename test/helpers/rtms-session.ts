@@ -72,6 +72,8 @@ export function speakerChangesIn(from: number, to: number): { at: number; speake
  */
 export class WarpClock implements Clock {
   shift = 0;
+  /** Real time of each jump and the shift from then on, so `toMock` is right for arrivals before a later jump. */
+  private shifts: { at: number; shift: number }[] = [];
   private timers = new Map<number, { fn: () => void; handle: ReturnType<typeof setTimeout> }>();
   private seq = 0;
 
@@ -95,6 +97,7 @@ export class WarpClock implements Clock {
 
   jump(ms: number): void {
     this.shift += ms;
+    this.shifts.push({ at: performance.timeOrigin + performance.now(), shift: this.shift });
     for (const [id, t] of this.timers) {
       clearTimeout(t.handle);
       t.handle = setTimeout(() => { this.timers.delete(id); t.fn(); }, 0);
@@ -102,7 +105,9 @@ export class WarpClock implements Clock {
   }
 
   toMock(realAt: number): number {
-    return realAt + this.shift;
+    let shift = 0;
+    for (const s of this.shifts) if (s.at <= realAt) shift = s.shift;
+    return realAt + shift;
   }
 
   /** Sleeps (really) until the mock's clock reads `mockTime`. */

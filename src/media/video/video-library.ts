@@ -33,6 +33,12 @@ export interface VideoLibraryOptions {
   jpegQuality?: number;
   /** zlib level for PNG (default 6). */
   pngLevel?: number;
+  /**
+   * Render JPG/PNG loops in the background: frames() returns the first frame at once and the array grows, one
+   * frame per macrotask, until the loop is complete (then it is frozen). A server uses this so a first request
+   * never blocks the event loop for the whole loop (~0.5 s for HD), which would stall every other meeting.
+   */
+  progressive?: boolean;
 }
 
 /** data/video/h264/manifest.json, written by scripts/generate-video.sh. */
@@ -132,15 +138,43 @@ export function createVideoLibrary(dataDir: string, options: VideoLibraryOptions
     const count = stillLoopFrames(width, height);
     const raster = new Raster(width, height);
     const frames: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) {
+    const renderNext = () => {
+      const i = frames.length;
       drawFrame(raster, subject, i, count);
       frames.push(
         codec === 'JPG'
           ? encodeJpeg(raster.data, width, height, { quality: options.jpegQuality ?? 75 })
           : encodePng(raster.data, width, height, { level: options.pngLevel ?? 6 }),
       );
+    };
+    renderNext();
+    if (!options.progressive) {
+      while (frames.length < count) renderNext();
+      return Object.freeze(frames);
     }
-    return Object.freeze(frames);
+    // The same array object grows in place (callers and caches keep its identity), frozen once complete.
+    backlog.push(() => {
+      renderNext();
+      if (frames.length < count) return false;
+      Object.freeze(frames);
+      return true;
+    });
+    if (backlog.length === 1) setTimeout(drainBacklog, 0);
+    return frames;
+  }
+
+  /** One frame per macrotask, oldest loop first: timers and sockets run between frames. */
+  const backlog: (() => boolean)[] = [];
+  function drainBacklog(): void {
+    const job = backlog[0];
+    if (!job) return;
+    try {
+      if (job()) backlog.shift();
+    } catch (err) {
+      backlog.shift();
+      console.error('[video] background rendering failed:', err);
+    }
+    if (backlog.length > 0) setTimeout(drainBacklog, 0);
   }
 
   return {
