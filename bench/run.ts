@@ -2,6 +2,7 @@
 // core 0; this process (the load) pins itself to core 1, so the load generator cannot steal the server's CPU.
 import { pin, startServer } from './lib/server-process.ts';
 import { measureIdle, measureScale, type ScaleRow } from './scale.ts';
+import { benchJpeg, fanoutBare, fanoutMock, type FanoutRow } from './fanout.ts';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -23,7 +24,7 @@ console.log(`rtms-mock bench — ${new Date().toISOString()} — bun ${Bun.versi
 if (want('startup')) {
   const runs: { startup_ms: number; idle_rss_mib: number }[] = [];
   for (let i = 0; i < 5; i++) {
-    const s = await startServer({ core: 0 });
+    const s = await startServer({ core: 0, settleMs: 0 });
     await Bun.sleep(500);
     runs.push({ startup_ms: s.startupMs, idle_rss_mib: s.memory().rssMiB });
     await s.stop();
@@ -32,6 +33,24 @@ if (want('startup')) {
   const med = runs[2]!;
   console.log('\n## Start-up (bun src/index.ts, spawn to first /health answer; median of 5)\n');
   console.log(table([{ startup_ms: med.startup_ms, idle_rss_mib: med.idle_rss_mib }]));
+}
+
+if (want('fanout')) {
+  const jpeg = benchJpeg();
+  const rows: (FanoutRow & { ratio?: string })[] = [];
+  console.log(`\n## Fan-out: one ingest feeder (SD JPEG ${jpeg.length} B per frame, pushed flat out) → K apps\n`);
+  for (const k of quick ? [1, 10] : [1, 10, 100]) {
+    const server = await startServer({ core: 0 });
+    const mock = await fanoutMock(server, k, jpeg, quick ? 2000 : 5000);
+    await server.stop();
+    const bare = await fanoutBare(k, jpeg, quick ? 2000 : 5000);
+    rows.push({ ...mock, ratio: (mock.deliveredPerS / bare.deliveredPerS).toFixed(2) }, { ...bare, ratio: '' });
+    console.error(`  K=${k}: mock ${Math.round(mock.deliveredPerS)}/s, bare ${Math.round(bare.deliveredPerS)}/s`);
+  }
+  console.log(table(rows.map((r) => ({
+    server: r.server, apps: r.apps, fed_per_s: Math.round(r.fedPerS), delivered_msgs_per_s: Math.round(r.deliveredPerS),
+    mb_per_s: r.mbPerS, server_cpu_pct: r.serverCpuPct, load_cpu_pct: r.loadCpuPct, ratio_to_bare: r.ratio ?? '',
+  }))));
 }
 
 if (want('scale')) {

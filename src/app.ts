@@ -6,6 +6,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_OPTIONS, type MockOptions } from './config/options.ts';
 import { loadCredentials, type Credentials } from './config/credentials.ts';
 import { createApi } from './control/api.ts';
+import { checkBindAccess } from './control/access.ts';
 import { fileAssets, type StaticAssets } from './control/static-assets.ts';
 import { RtmsEngine, type WebhookSink } from './engine/rtms-engine.ts';
 import { Scheduler, type Clock, realClock } from './engine/scheduler.ts';
@@ -50,7 +51,15 @@ export function loadMedia(dataDir: string) {
       const program = await loadSpeechProgram(join(dataDir, 'speech'));
       const video = createVideoLibrary(dataDir, { progressive: true });
       // Start the default camera loops (spec §8: JPG HD) in the background right away: the first app rarely waits.
-      for (const s of program.speakers) video.frames({ kind: 'camera', userName: s.userName, userId: s.userId }, 'JPG', 1280, 720);
+      // One speaker per macrotask, after the listeners are up: each first frame is encoded synchronously (tens of
+      // ms), and /health must not wait for them at start-up.
+      const warm = (i: number) => {
+        const s = program.speakers[i];
+        if (!s) return;
+        video.frames({ kind: 'camera', userName: s.userName, userId: s.userId }, 'JPG', 1280, 720);
+        setTimeout(() => warm(i + 1), 0);
+      };
+      setTimeout(() => warm(0), 0);
       return { program, video };
     })();
     mediaCache.set(dataDir, p);
@@ -61,6 +70,9 @@ export function loadMedia(dataDir: string) {
 
 export async function createMock(input: CreateMockOptions = {}): Promise<MockHandle> {
   const options: MockOptions = { ...DEFAULT_OPTIONS, ...stripUndefined(input) };
+  // A non-loopback bind needs an API token (README "Security and limits"); the CLI checks it first, with its flag names.
+  const access = checkBindAccess(options.bindHost, options.apiToken);
+  if (access) throw new Error(access);
   const log = createLogger(options.logLevel, '', input.logSink);
   const credentials = input.credentials ?? loadCredentials(options.credentialsPath);
   const { program, video } = await loadMedia(options.dataDir);

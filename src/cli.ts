@@ -11,6 +11,7 @@ import { embedded, embeddedAssets, versionLine } from './embedded.ts';
 import { certificateHosts, defaultTlsDir, ensureLocalCertificate, loadTlsFiles, TlsSetupError, trustInstructions, type TlsMaterial } from './tls/local-ca.ts';
 import { StopReason } from './protocol/enums.ts';
 import { checkWebhookUrl } from './webhooks/webhook-url.ts';
+import { checkBindAccess } from './control/access.ts';
 
 /** data/ next to the sources (checkout) — overridable with --data-dir. The executable uses its embedded copy. */
 export const BUNDLED_DATA_DIR = fileURLToPath(new URL('../data', import.meta.url));
@@ -46,6 +47,11 @@ export const FLAGS: FlagSpec[] = [
   { flag: 'tls-dir', env: 'RTMS_MOCK_TLS_DIR', def: '~/.rtms-mock/tls', help: 'where --tls keeps its CA (ca.pem: the file to trust) and server certificate, reused across starts', type: 'string' },
   { flag: 'tls-cert', env: 'RTMS_MOCK_TLS_CERT', def: '(none)', help: 'your own PEM certificate (chain) instead of the generated one; needs --tls-key, implies --tls', type: 'string' },
   { flag: 'tls-key', env: 'RTMS_MOCK_TLS_KEY', def: '(none)', help: 'the unencrypted PEM private key of --tls-cert', type: 'string' },
+  { flag: 'api-token', env: 'RTMS_MOCK_API_TOKEN', def: '(none)', help: 'token the control API, the page and /ingest require (Authorization: Bearer, ?token=); needed for a non-loopback --host (16+ characters). Prefer the variable: flags show in ps', type: 'string' },
+  { flag: 'max-connections', env: 'RTMS_MOCK_MAX_CONNECTIONS', def: String(DEFAULT_OPTIONS.maxConnections), help: 'WebSocket connections at once (signaling, media, ingest); more are closed with 1013 (ingest: 4429)', type: 'string' },
+  { flag: 'max-connections-per-address', env: 'RTMS_MOCK_MAX_CONNECTIONS_PER_ADDRESS', def: String(DEFAULT_OPTIONS.maxConnectionsPerAddress), help: 'WebSocket connections at once from one remote address', type: 'string' },
+  { flag: 'max-connections-per-meeting', env: 'RTMS_MOCK_MAX_CONNECTIONS_PER_MEETING', def: String(DEFAULT_OPTIONS.maxConnectionsPerMeeting), help: "sockets attached to one meeting (its streams' signaling and media, its ingest feeders)", type: 'string' },
+  { flag: 'max-meetings', env: 'RTMS_MOCK_MAX_MEETINGS', def: String(DEFAULT_OPTIONS.maxMeetings), help: 'live meetings at once; POST /api/meetings beyond it answers 429', type: 'string' },
 ];
 
 export function helpText(): string {
@@ -55,6 +61,9 @@ export function helpText(): string {
 Usage:
   rtms-mock [serve] [flags]      run the mock (default command)
   rtms-mock client [flags]       run the reference RTMS app (rtms-mock client --help)
+  rtms-mock run SCENARIO --webhook URL [flags]
+                                 play a scenario against an app, print the verdict, exit 0 if it passed
+                                 (rtms-mock run --help, rtms-mock run --list)
   rtms-mock --version | --help
 
 Flags (flags win over environment variables):
@@ -140,7 +149,15 @@ export async function runServe(argv: string[]): Promise<number> {
     webhookTimeoutMs: intFlag('webhook-timeout-ms', get('webhook-timeout-ms') ?? String(DEFAULT_OPTIONS.webhookTimeoutMs), 1, 600_000),
     webhookMaxAttempts: intFlag('webhook-attempts', get('webhook-attempts') ?? String(DEFAULT_OPTIONS.webhookMaxAttempts), 1, 20),
     lenientSignature: boolFlag('lenient-signature', get('lenient-signature')),
+    apiToken: get('api-token') ?? null,
+    maxConnections: intFlag('max-connections', get('max-connections') ?? String(DEFAULT_OPTIONS.maxConnections), 1, 1_000_000),
+    maxConnectionsPerAddress: intFlag('max-connections-per-address', get('max-connections-per-address') ?? String(DEFAULT_OPTIONS.maxConnectionsPerAddress), 1, 1_000_000),
+    maxConnectionsPerMeeting: intFlag('max-connections-per-meeting', get('max-connections-per-meeting') ?? String(DEFAULT_OPTIONS.maxConnectionsPerMeeting), 1, 1_000_000),
+    maxMeetings: intFlag('max-meetings', get('max-meetings') ?? String(DEFAULT_OPTIONS.maxMeetings), 1, 1_000_000),
   };
+  // Loopback by default; any other bind needs the API token (src/control/access.ts), checked before TLS files are made.
+  const access = checkBindAccess(opts.bindHost!, opts.apiToken, { host: source('host'), token: source('api-token') });
+  if (access) fail(access);
   const level = get('log-level') ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) fail(`${source('log-level')} must be debug, info, warn, error or silent, got "${level}"`);
   opts.logLevel = level as MockOptions['logLevel'];
@@ -217,11 +234,15 @@ export async function runServe(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
+  if (first === 'run') {
+    const { runScenarioCommand } = await import('./scenario/run-command.ts');
+    return runScenarioCommand(rest);
+  }
   if (first === 'client') {
     const { runClientCommand } = await import('./client/command.ts');
     return runClientCommand(rest);
   }
   if (first === 'serve') return runServe(rest);
-  if (first && !first.startsWith('-')) fail(`unknown command "${first}": use serve or client (rtms-mock --help)`);
+  if (first && !first.startsWith('-')) fail(`unknown command "${first}": use serve or client, or run SCENARIO (rtms-mock --help)`);
   return runServe(argv);
 }

@@ -27,7 +27,7 @@ export function pin(pid: number, core: number): boolean {
   return r.exitCode === 0;
 }
 
-export async function startServer(opts: { core?: number; args?: string[]; cmd?: string[] } = {}): Promise<ServerProcess> {
+export async function startServer(opts: { core?: number; args?: string[]; cmd?: string[]; settleMs?: number } = {}): Promise<ServerProcess> {
   const t0 = performance.now();
   const cmd = opts.cmd ?? [process.execPath, join(ROOT, 'src/index.ts')];
   // info level: the "listening" line carries the real ports; later lines are drained and dropped.
@@ -66,6 +66,8 @@ export async function startServer(opts: { core?: number; args?: string[]; cmd?: 
     }
     await Bun.sleep(2);
   }
+  // The mock renders its default camera loops in the background after start-up (~2 s of CPU); measure after.
+  if (opts.settleMs !== 0) await Bun.sleep(opts.settleMs ?? 2500);
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     pid: proc.pid, port, mediaPort, baseUrl, startupMs,

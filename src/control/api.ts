@@ -6,16 +6,20 @@ import { bodyLimit } from 'hono/body-limit';
 import type { InspectorEvent } from '../engine/inspector.ts';
 import type { z } from 'zod';
 import { StopReason } from '../protocol/enums.ts';
-import type { RtmsEngine } from '../engine/rtms-engine.ts';
+import { MeetingLimitError, type RtmsEngine } from '../engine/rtms-engine.ts';
+import { accessControl } from './access.ts';
 import type { Meeting } from '../engine/meeting.ts';
 import type { Product } from '../engine/products.ts';
 import { PRODUCT_INFO } from '../engine/products.ts';
 import type { WebhookDispatcher } from '../webhooks/delivery.ts';
 import { checkWebhookUrl } from '../webhooks/webhook-url.ts';
 import { validateEndpoint } from '../webhooks/url-validation.ts';
-import { ChatBody, CreateMeetingBody, RtmsActionBody, ValidateWebhookBody } from './schemas.ts';
+import { AddStreamBody, ChatBody, CreateMeetingBody, RtmsActionBody, ValidateWebhookBody } from './schemas.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerFaultRoutes } from './faults.ts';
+import { planFromRequest, registerScenarioRoutes } from '../scenario/routes.ts';
+import { scenarioOf, startScenario } from '../scenario/runner.ts';
+import { ScenarioError } from '../scenario/parse.ts';
 import { PLACEHOLDER_PAGE } from './placeholder-page.ts';
 import type { StaticAssets } from './static-assets.ts';
 
@@ -80,6 +84,8 @@ export function describeMeeting(engine: RtmsEngine, m: Meeting, webhooks: Webhoo
     speed: m.speed,
     // Injected faults (src/engine/fault-injector.ts); the verdict is GET /api/meetings/{uuid}/verdict.
     faults: engine.faults.list(m),
+    // A meeting playing a scenario (src/scenario): its progress.
+    ...(scenarioOf(m) ? { scenario: scenarioOf(m)!.status() } : {}),
   };
   if (!full) return base;
   return {
@@ -96,6 +102,10 @@ export function createApi(deps: ApiDeps): Hono {
   const app = new Hono();
 
   app.onError((err, c) => {
+    if (err instanceof MeetingLimitError) {
+      engine.log.warn(`API ${c.req.method} ${c.req.path}: 429 ${err.message}`);
+      return c.json({ error: { code: 'too_many_meetings', message: err.message } }, 429);
+    }
     if (err instanceof HttpError) {
       engine.log.warn(`API ${c.req.method} ${c.req.path}: ${err.status} ${err.message}`);
       return c.json({ error: { code: err.code, message: err.message } }, err.status);
@@ -104,6 +114,8 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json({ error: { code: 'internal', message: 'internal error (see the server log)' } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}; see /api/openapi.json` } }, 404));
+  // Token, cross-origin writes, Host names (src/control/access.ts; README "Security and limits"): before anything else.
+  app.use('*', accessControl({ apiToken: engine.options.apiToken, publicHost: engine.options.publicHost, bindHost: engine.options.bindHost, log: engine.log }));
   // Bound every body before it is read: Content-Length is checked up front, a chunked body is counted as it
   // streams (readJson alone would buffer the whole body first, and counted characters rather than bytes).
   app.use('/api/*', bodyLimit({
@@ -144,7 +156,21 @@ export function createApi(deps: ApiDeps): Hono {
     if (body.rtms_stream_id && engine.streams.has(body.rtms_stream_id)) {
       throw new HttpError(409, 'stream_exists', `stream ${body.rtms_stream_id} already exists`);
     }
-    const { meeting, stream } = engine.createMeeting({
+    // A scenario (library name or inline object) decides the product and the participants.
+    let plan = null;
+    if (body.scenario !== undefined) {
+      if (body.source !== 'synthetic') throw new HttpError(400, 'invalid_body', `scenario: a scenario plays synthetic media; it cannot be combined with source "${body.source}"`);
+      try {
+        plan = planFromRequest(engine, body.scenario);
+      } catch (err) {
+        if (err instanceof ScenarioError) throw new HttpError(400, 'invalid_scenario', err.message);
+        throw err;
+      }
+    }
+    const { meeting, stream } = plan ? startScenario(engine, plan, {
+      webhookUrl: webhookUrl ?? null, speed: body.speed, meetingUuid: body.meeting_uuid, rtmsStreamId: body.rtms_stream_id,
+      operatorId: body.operator_id, startRtms: body.start_rtms,
+    }) : engine.createMeeting({
       webhookUrl: webhookUrl ?? null,
       product: body.product as Product,
       meetingUuid: body.meeting_uuid,
@@ -166,6 +192,7 @@ export function createApi(deps: ApiDeps): Hono {
       speed: meeting.speed,
       source: meeting.source,
       ...(meeting.source !== 'synthetic' ? { ingest_url: ingestUrl(engine, meeting.uuid) } : {}),
+      ...(scenarioOf(meeting) ? { scenario: scenarioOf(meeting)!.status() } : {}),
     }, 201);
   });
 
@@ -176,6 +203,20 @@ export function createApi(deps: ApiDeps): Hono {
     if (m.ended) throw new HttpError(409, 'meeting_ended', 'the meeting has already ended');
     engine.endMeeting(m, StopReason.MEETING_ENDED);
     return c.json(describeMeeting(engine, m, webhooks, false));
+  });
+
+  app.post('/api/meetings/:uuid/streams', async (c) => {
+    const m = meetingOr404(c);
+    const body = await readJson(c, AddStreamBody, false);
+    if (m.ended) throw new HttpError(409, 'meeting_ended', 'the meeting has ended; create a new one');
+    let webhookUrl: string | null = null;
+    if (body.webhook_url !== undefined) {
+      const check = checkWebhookUrl(body.webhook_url);
+      if (!check.ok) throw new HttpError(400, 'invalid_webhook_url', check.error);
+      webhookUrl = body.webhook_url;
+    }
+    const s = engine.startStream(m, undefined, webhookUrl);
+    return c.json({ ok: true, rtms_stream_id: s.id, server_urls: engine.signalingUrl(), webhook_url: webhookUrl ?? m.webhookUrl }, 201);
   });
 
   app.post('/api/meetings/:uuid/rtms/:action', async (c) => {
@@ -252,6 +293,8 @@ export function createApi(deps: ApiDeps): Hono {
 
   // Faults and verdicts: /api/faults, /api/meetings/{uuid}/faults[/{id}], /api/meetings/{uuid}/verdict.
   registerFaultRoutes(app, { engine, deliveries: (uuid) => webhooks.logFor(uuid) });
+  // Scenarios: /api/scenarios (the library), /api/scenarios/schema, /api/scenarios/{name}.
+  registerScenarioRoutes(app, engine);
 
   app.post('/api/webhooks/validate', async (c) => {
     const body = await readJson(c, ValidateWebhookBody, true);

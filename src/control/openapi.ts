@@ -1,8 +1,9 @@
 // OpenAPI 3.1 description generated from the same zod schemas that validate requests.
 import { z } from 'zod';
-import { ChatBody, CreateMeetingBody, CreatedMeeting, ErrorBody, RtmsActionBody, ValidateWebhookBody, ValidationResult } from './schemas.ts';
+import { AddStreamBody, ChatBody, CreateMeetingBody, CreatedMeeting, ErrorBody, RtmsActionBody, ValidateWebhookBody, ValidationResult } from './schemas.ts';
 
 import { faultOpenApiPaths } from './faults.ts';
+import { scenarioOpenApiPaths } from '../scenario/routes.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 const jsonContent = (s: z.ZodType) => ({ 'application/json': { schema: schema(s) } });
@@ -27,6 +28,14 @@ export function openApiDocument(version: string) {
         parameters: [uuidParam],
         get: { summary: 'One meeting: state, connections, counters, webhook deliveries, log', responses: { 200: { description: 'Meeting' }, 404: error('Unknown meeting') } },
         delete: { summary: 'End the meeting (stop reason 6 MEETING_ENDED, rtms_stopped)', responses: { 200: { description: 'Ended' }, 404: error('Unknown meeting') } },
+      },
+      '/api/meetings/{meeting_uuid}/streams': {
+        parameters: [uuidParam],
+        post: {
+          summary: 'Another app subscribes to the meeting: a new RTMS stream of its own, announced to its webhook by rtms_started',
+          requestBody: { required: false, content: jsonContent(AddStreamBody) },
+          responses: { 201: { description: 'The new stream' }, 400: error('Invalid webhook_url'), 404: error('Unknown meeting'), 409: error('The meeting has ended') },
+        },
       },
       '/api/meetings/{meeting_uuid}/rtms/{action}': {
         parameters: [uuidParam, { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: ['pause', 'resume', 'stop', 'start'] } }],
@@ -74,6 +83,7 @@ export function openApiDocument(version: string) {
       '/api/webhooks/deliveries': { get: { summary: 'Every webhook delivery with its attempts', responses: { 200: { description: 'Deliveries' } } } },
       '/api/stats': { get: { summary: 'Process counters (meetings, streams, connections, scheduler)', responses: { 200: { description: 'Counters' } } } },
       ...faultOpenApiPaths(jsonContent, error),
+      ...scenarioOpenApiPaths(error),
       '/api': { get: { summary: 'API index: name, version and where this document is', responses: { 200: { description: 'Index' } } } },
       '/api/events': {
         get: {

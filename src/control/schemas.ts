@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PRODUCTS } from '../engine/products.ts';
 import { MEETING_SOURCES, type MeetingSource } from '../engine/meeting.ts';
+import { ScenarioField } from '../scenario/routes.ts';
 
 export const CreateMeetingBody = z.strictObject({
   webhook_url: z.string().optional().describe("The app's webhook endpoint (http:// or https://). Defaults to --webhook."),
@@ -15,7 +16,12 @@ export const CreateMeetingBody = z.strictObject({
     .describe('Protocol-time factor: keep-alive interval, reconnection windows and webhook retry backoff are divided by it (10 → a 60 s window lasts 6 s); media stays real time'),
   source: z.enum(MEETING_SOURCES as unknown as [MeetingSource, ...MeetingSource[]]).default('synthetic')
     .describe('synthetic: the built-in dialogue; browser / file: no built-in participants, media fed through WebSocket /ingest (docs/ingest.md)'),
+  scenario: ScenarioField.optional(),
 }).describe('Create a meeting with synthetic participants');
+
+export const AddStreamBody = z.strictObject({
+  webhook_url: z.string().optional().describe("This app's webhook endpoint; defaults to the meeting's"),
+}).describe('Another app subscribed to the same meeting: a new RTMS stream of its own, announced by rtms_started');
 
 export const RtmsActionBody = z.strictObject({
   reason: z.number().int().min(0).max(26).optional().describe('Stop reason (spec §6) for stop; default 1 HOST_TRIGGERED'),

@@ -22,6 +22,11 @@ export class Inspector {
     return this.listeners.size > 0;
   }
 
+  /** Listeners now (one per open GET /api/events). */
+  get size(): number {
+    return this.listeners.size;
+  }
+
   subscribe(fn: InspectorListener): () => void {
     this.listeners.add(fn);
     if (this.listeners.size === 1) this.onActiveChange(true);

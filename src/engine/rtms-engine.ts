@@ -29,6 +29,7 @@ import { RtmsStream, type EngineContext } from './stream.ts';
 import type { StreamEvent, StreamObserver } from './observer.ts';
 import { timingOf } from './timing.ts';
 import { AppBehaviour } from './app-behaviour.ts';
+import { CLOSE_TRY_AGAIN_LATER, ConnectionLimiter, meetingLimitReason } from './limits.ts';
 import { FaultInjector } from './fault-injector.ts';
 
 /** What the engine needs from webhook delivery (src/webhooks implements it). */
@@ -86,6 +87,11 @@ const NOT_SUPPORTED: [number, number][] = [
 /** Ended meetings kept for the API before the oldest are forgotten. */
 const ENDED_RETAINED = 200;
 
+/** POST /api/meetings (or a seed-style stream) beyond `maxMeetings` live meetings (README "Security and limits"). */
+export class MeetingLimitError extends Error {
+  override name = 'MeetingLimitError';
+}
+
 export class RtmsEngine implements EngineContext {
   readonly options: MockOptions;
   readonly packer = new MediaPacker();
@@ -97,6 +103,8 @@ export class RtmsEngine implements EngineContext {
   private readonly handshakeTimers = new Map<Connection, Task>();
   readonly timeline: SyntheticTimeline;
   readonly totals = { signalingOpened: 0, mediaOpened: 0, rejected: 0, meetingsCreated: 0 };
+  /** Total and per-address WebSocket limits, shared with the ingest hub (src/engine/limits.ts). */
+  readonly limits: ConnectionLimiter;
   private ports = { http: 0, media: 0 };
   private scheme: 'ws' | 'wss' = 'ws';
 
@@ -120,6 +128,7 @@ export class RtmsEngine implements EngineContext {
     this.log = deps.log;
     this.scheduler = deps.scheduler;
     this.timeline = buildTimeline(deps.program);
+    this.limits = new ConnectionLimiter(deps.options);
     this.ingest = new IngestHub(this);
     this.inspector.onActiveChange = (on) => {
       this.tapRef.fn = on ? (conn, dir, type, bytes) => this.tap(conn, dir, type, bytes) : null;
@@ -194,6 +203,10 @@ export class RtmsEngine implements EngineContext {
   createMeeting(input: CreateMeetingInput): { meeting: Meeting; stream: RtmsStream | null } {
     const uuid = input.meetingUuid ?? newMeetingUuid();
     if (this.meetings.has(uuid) && !this.meetings.get(uuid)!.ended) throw new Error(`meeting ${uuid} already exists`);
+    const max = this.options.maxMeetings;
+    if (this.liveMeetingCount() >= max) {
+      throw new MeetingLimitError(`${max} meetings are live (--max-meetings ${max}): end some (DELETE /api/meetings/{uuid}) or start the mock with a higher --max-meetings`);
+    }
     const meeting = new Meeting({
       uuid,
       product: input.product ?? 'meeting',
@@ -219,9 +232,10 @@ export class RtmsEngine implements EngineContext {
   }
 
   /** Opens a new RTMS stream for the meeting and sends `<product>.rtms_started` (spec §1, §9). */
-  startStream(meeting: Meeting, streamId = newStreamId()): RtmsStream {
+  startStream(meeting: Meeting, streamId = newStreamId(), webhookUrl: string | null = null): RtmsStream {
     if (meeting.ended) throw new Error('the meeting has ended');
     const stream = new RtmsStream(streamId, meeting, this);
+    stream.webhookUrl = webhookUrl;
     meeting.streams.push(stream);
     this.streams.set(streamId, stream);
     stream.record('info', `RTMS stream ${streamId} started`);
@@ -238,8 +252,9 @@ export class RtmsEngine implements EngineContext {
   }
 
   webhook(meeting: Meeting, kind: 'started' | 'stopped' | 'interrupted', payload: Record<string, unknown>): void {
-    if (!meeting.webhookUrl) return;
-    const url = meeting.webhookUrl;
+    // Every payload names its stream (spec §9); a stream opened for another app goes to that app's endpoint.
+    const url = this.streams.get(payload.rtms_stream_id as string)?.webhookUrl ?? meeting.webhookUrl;
+    if (!url) return;
     const event = PRODUCT_INFO[meeting.product].event(kind);
     // A faster meeting retries sooner (timing.ts); webhook faults may delay, hold, repeat or re-send it.
     const base: WebhookSendOptions = meeting.speed !== 1 ? { backoffMs: timingOf(meeting, this.options).webhookBackoffMs } : {};
@@ -284,6 +299,7 @@ export class RtmsEngine implements EngineContext {
     const existing = this.meetings.get(instanceId);
     if (existing && !existing.ended) return this.startStream(existing, streamId);
     if (existing) this.meetings.delete(instanceId);
+    if (this.liveMeetingCount() >= this.options.maxMeetings) return null;
     return this.createMeeting({ webhookUrl: null, meetingUuid: instanceId, rtmsStreamId: streamId }).stream;
   }
 
@@ -342,6 +358,13 @@ export class RtmsEngine implements EngineContext {
       ? new SignalingConnection(socket, this.scheduler)
       : new MediaConnection(socket, this.scheduler, role.path);
     if (role.kind === 'signaling') { conn.dialect = role.dialectHint; this.totals.signalingOpened++; } else this.totals.mediaOpened++;
+    // Total and per-address limits: refused sockets are closed at once with 1013 and never tracked.
+    const refusal = this.limits.acquire(socket.remoteAddress);
+    if (refusal) {
+      this.log.warn(`${role.kind} socket #${conn.id} from ${socket.remoteAddress} refused: ${refusal}`);
+      conn.close(CLOSE_TRY_AGAIN_LATER, refusal);
+      return conn;
+    }
     this.connections.add(conn);
     conn.tap = this.tapRef;
     // A socket that never handshakes is closed, so idle sockets cannot pile up.
@@ -358,6 +381,7 @@ export class RtmsEngine implements EngineContext {
 
   closed(conn: Connection, code: number, reason: string): void {
     if (!this.connections.delete(conn)) return;
+    this.limits.release(conn.socket.remoteAddress);
     this.handshakeTimers.get(conn)?.cancel();
     this.handshakeTimers.delete(conn);
     conn.markClosed(code, reason);
@@ -522,6 +546,7 @@ export class RtmsEngine implements EngineContext {
       this.observe(stream, { kind: 'duplicate_handshake', socket: 'signaling', status: StatusCode.DUPLICATE_SIGNAL_REQUEST });
       return this.reject(conn, msg.type, StatusCode.DUPLICATE_SIGNAL_REQUEST, `duplicate signal request: stream ${streamId} already has a signaling connection`);
     }
+    if (this.overMeetingLimit(conn, stream)) return;
     this.handshakeDone(conn);
     conn.clientId = sig.clientId;
     stream.record('in', `SIGNALING_HAND_SHAKE_REQ (${conn.dialect})`, { socket: 'signaling', conn: conn.id, msg_type: MsgType.SIGNALING_HAND_SHAKE_REQ });
@@ -653,6 +678,7 @@ export class RtmsEngine implements EngineContext {
       stream.record('error', `data handshake on /${conn.path}: ${n.reason}`, { socket: conn.path, conn: conn.id, status_code: n.status });
       return this.reject(conn, msg.type, n.status, n.reason);
     }
+    if (this.overMeetingLimit(conn, stream)) return;
     this.handshakeDone(conn);
     conn.mask = mask;
     conn.params = n.params;
@@ -761,6 +787,39 @@ export class RtmsEngine implements EngineContext {
     for (const m of this.meetings.values()) if (!m.ended) this.endMeeting(m, reason);
   }
 
+  /** Live (not ended) meetings. */
+  liveMeetingCount(): number {
+    let n = 0;
+    for (const m of this.meetings.values()) if (!m.ended) n++;
+    return n;
+  }
+
+  /** Open sockets attached to a meeting: its streams' signaling and media sockets and its ingest feeders. */
+  meetingConnections(meeting: Meeting): number {
+    let n = 0;
+    for (const s of meeting.streams) {
+      if (s.signaling && !s.signaling.closed) n++;
+      for (const m of s.media) if (!m.closed) n++;
+    }
+    return n + this.ingest.countFor(meeting);
+  }
+
+  /**
+   * A handshake that would take the meeting past `maxConnectionsPerMeeting`: no status code of spec §5 fits, so
+   * the socket is closed with 1013 (Try Again Later) and a reason naming the limit. True if refused.
+   */
+  private overMeetingLimit(conn: SignalingConnection | MediaConnection, stream: RtmsStream): boolean {
+    const max = this.options.maxConnectionsPerMeeting;
+    if (this.meetingConnections(stream.meeting) < max) return false;
+    const reason = meetingLimitReason(max);
+    this.limits.refused++;
+    stream.record('error', `${conn.kind} handshake refused: ${reason}`, { socket: conn instanceof MediaConnection ? conn.path : 'signaling', conn: conn.id });
+    this.log.warn(`${conn.kind} socket #${conn.id}: ${reason}; closing with ${CLOSE_TRY_AGAIN_LATER}`);
+    conn.close(CLOSE_TRY_AGAIN_LATER, reason);
+    this.closed(conn, CLOSE_TRY_AGAIN_LATER, reason);
+    return true;
+  }
+
   counters() {
     let live = 0;
     for (const s of this.streams.values()) if (s.phase !== 'stopped') live++;
@@ -769,12 +828,16 @@ export class RtmsEngine implements EngineContext {
     for (const c of this.connections) dropped += c.counters.dropped;
     return {
       meetings: this.meetings.size,
-      meetings_live: [...this.meetings.values()].filter((m) => !m.ended).length,
+      meetings_live: this.liveMeetingCount(),
+      streams: this.streams.size,
       streams_live: live,
       connections: this.connections.size,
       scheduler_tasks: this.scheduler.size,
       media_dropped: dropped,
       ingest_connections: this.ingest.connections.size,
+      inspector_clients: this.inspector.size,
+      // README "Security and limits": sockets refused by a connection limit (total, per address, per meeting).
+      connections_refused: this.limits.refused,
       ...this.totals,
     };
   }

@@ -49,6 +49,9 @@ export class RtmsStream {
   readonly history = { signalingHandshakes: 0, dataHandshakes: 0, interruptions: 0, reconnections: 0, readyAcks: 0 };
   private readonly log: Logger;
 
+  /** This stream's app, when it is not the meeting's (several apps subscribed to one meeting each get a stream). */
+  webhookUrl: string | null = null;
+
   constructor(readonly id: string, readonly meeting: Meeting, private readonly ctx: EngineContext) {
     this.startedAt = Math.round(meeting.scheduler.now());
     this.log = ctx.log.child(`stream ${short(id)}`);

@@ -7,6 +7,8 @@ import type { Inspector } from '../engine/inspector.ts';
 import type { Task } from '../engine/scheduler.ts';
 import type { RtmsSocket } from '../engine/socket.ts';
 import { MsgType } from '../protocol/enums.ts';
+import { foreignOrigin, requestTokens, tokenMatches } from '../control/access.ts';
+import type { ConnectionLimiter } from '../engine/limits.ts';
 import { LiveMeeting, type Feeder, type FeederLink, type IngestEngine } from './live-meeting.ts';
 import {
   FeederMessage, Hello, INGEST_MAX_ERRORS_IN_A_ROW, INGEST_MAX_FRAME_BYTES, IngestClose, closeReason, errorMessage,
@@ -16,7 +18,11 @@ import {
 export interface IngestHubEngine extends IngestEngine {
   readonly meetings: Map<string, Meeting>;
   readonly inspector: Inspector;
-  readonly options: { maxBufferedBytes: number; ingestHelloTimeoutMs?: number; apiToken?: string | null };
+  readonly options: { maxBufferedBytes: number; ingestHelloTimeoutMs?: number; apiToken?: string | null; maxConnectionsPerMeeting?: number };
+  /** Total and per-address connection limits shared with the RTMS sockets (src/engine/limits.ts). */
+  readonly limits?: ConnectionLimiter;
+  /** Open sockets attached to a meeting (RTMS and ingest), for the per-meeting limit. */
+  meetingConnections?(meeting: Meeting): number;
 }
 
 /** What a transport extracts from the upgrade request. */
@@ -24,6 +30,10 @@ export interface IngestOpenParams {
   meetingUuid: string | null;
   /** `?token=` or `Authorization: Bearer` (checked only when the mock has an API token). */
   token: string | null;
+  /** Every token the upgrade carried (Bearer, ?token=, the page's cookie): any one may match. */
+  tokens?: string[];
+  /** The Origin of another site's page that opened this socket, else null (src/control/access.ts). */
+  foreignOrigin?: string | null;
 }
 
 /** The upgrade request's parameters, for any transport. */
@@ -31,7 +41,7 @@ export function ingestParams(req: Request): IngestOpenParams {
   const url = new URL(req.url);
   const auth = req.headers.get('authorization');
   const bearer = auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '') : null;
-  return { meetingUuid: url.searchParams.get('meeting_uuid'), token: url.searchParams.get('token') ?? bearer };
+  return { meetingUuid: url.searchParams.get('meeting_uuid'), token: url.searchParams.get('token') ?? bearer, tokens: requestTokens(req), foreignOrigin: foreignOrigin(req) };
 }
 
 export const INGEST_PATH = '/ingest';
@@ -68,6 +78,8 @@ export class IngestConnection {
   helloTimer: Task | null = null;
   errorsInARow = 0;
   closeCode: number | null = null;
+  /** Holds a slot of the connection limiter (given back on close). */
+  limited = false;
   readonly counters = {
     frames_in: { audio: 0, camera: 0, share: 0, text: 0 },
     bytes_in: 0,
@@ -140,9 +152,24 @@ export class IngestHub {
     const conn = new IngestConnection(socket, params, scheduler.now());
     this.connections.add(conn);
     this.totals.opened++;
+    const refusal = this.engine.limits?.acquire(socket.remoteAddress) ?? null;
+    if (refusal) {
+      this.refuse(conn, IngestClose.TOO_MANY, refusal);
+      return conn;
+    }
+    conn.limited = Boolean(this.engine.limits);
     const token = this.engine.options.apiToken;
-    if (token && params.token !== token) {
-      this.refuse(conn, IngestClose.UNAUTHORIZED, 'API token missing or wrong: pass ?token=…');
+    if (token) {
+      let ok = false;
+      // Each candidate compared in constant time (src/control/access.ts).
+      for (const t of params.tokens ?? (params.token !== null ? [params.token] : [])) ok = tokenMatches(t, token) || ok;
+      if (!ok) {
+        this.refuse(conn, IngestClose.UNAUTHORIZED, 'API token missing or wrong: pass ?token=…');
+        return conn;
+      }
+    }
+    if (params.foreignOrigin) {
+      this.refuse(conn, IngestClose.FORBIDDEN, `cross-origin ingest refused: Origin ${params.foreignOrigin} is not this server's origin`);
       return conn;
     }
     if (!params.meetingUuid) {
@@ -157,6 +184,12 @@ export class IngestHub {
     const live = this.lives.get(meeting);
     if (!live || meeting.ended) {
       this.refuse(conn, IngestClose.NOT_LIVE, meeting.ended ? 'the meeting has ended' : 'the meeting has synthetic media: create it with "source": "browser" or "file"');
+      return conn;
+    }
+    const perMeeting = this.engine.options.maxConnectionsPerMeeting;
+    if (perMeeting !== undefined && this.engine.meetingConnections && this.engine.meetingConnections(meeting) >= perMeeting) {
+      if (this.engine.limits) this.engine.limits.refused++;
+      this.refuse(conn, IngestClose.TOO_MANY, `too many connections to this meeting: ${perMeeting} (--max-connections-per-meeting)`);
       return conn;
     }
     conn.meeting = meeting;
@@ -186,6 +219,7 @@ export class IngestHub {
 
   closed(conn: IngestConnection, code: number, reason: string): void {
     if (!this.connections.delete(conn)) return;
+    if (conn.limited) { conn.limited = false; this.engine.limits?.release(conn.socket.remoteAddress); }
     if (conn.state !== 'closed') { conn.state = 'closed'; conn.closeCode = code; }
     conn.helloTimer?.cancel();
     conn.helloTimer = null;
@@ -328,6 +362,13 @@ export class IngestHub {
   }
 
   // --- views ---
+
+  /** Ingest sockets open for a meeting (joined or still saying hello). */
+  countFor(meeting: Meeting): number {
+    let n = 0;
+    for (const conn of this.connections) if (conn.meeting === meeting) n++;
+    return n;
+  }
 
   /** The ingest state of a participant of a live meeting (null if none is connected for it). */
   describeParticipant(meeting: Meeting, userId: number): Record<string, unknown> | null {

@@ -7,9 +7,13 @@ import { Codec, LANGUAGE_MAX, LANGUAGE_MIN } from '../protocol/enums.ts';
 export const IngestClose = {
   BAD_REQUEST: 4400,
   UNAUTHORIZED: 4401,
+  /** The upgrade came from another site's page (Origin not the server's own). */
+  FORBIDDEN: 4403,
   UNKNOWN_MEETING: 4404,
   HELLO_TIMEOUT: 4408,
   NOT_LIVE: 4409,
+  /** A connection limit was reached (README "Security and limits"). */
+  TOO_MANY: 4429,
 } as const;
 
 /** The audio the mock expects (docs/ingest.md §2): s16le at 48 kHz, 1 or 2 channels per frame header. */

@@ -21,16 +21,26 @@ function nameOfFile(file: string): string {
   return basename(file, extname(file));
 }
 
+/** Values that replace the file's (the CLI's --seed). */
+export interface ScenarioOverrides {
+  seed?: number;
+}
+
+function withOverrides(value: unknown, o: ScenarioOverrides): unknown {
+  if (o.seed === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return { ...(value as Record<string, unknown>), seed: o.seed };
+}
+
 /** Parses and plans scenario text; `source` names it in errors (a file name, or "scenario"). */
-export function loadScenarioText(text: string, source: string, dialogue: DialogueInfo): Plan {
+export function loadScenarioText(text: string, source: string, dialogue: DialogueInfo, overrides: ScenarioOverrides = {}): Plan {
   if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError(source, [{ path: [], message: `larger than ${MAX_SCENARIO_BYTES} bytes` }]);
   const parsed = parseText(text, source);
-  const r = compileScenario(parsed.value, dialogue, nameOfFile(source));
+  const r = compileScenario(withOverrides(parsed.value, overrides), dialogue, nameOfFile(source));
   if (!r.ok) throw new ScenarioError(source, locateIssues(r.issues, parsed));
   return r.plan;
 }
 
-export function loadScenarioFile(file: string, dialogue: DialogueInfo): Plan {
+export function loadScenarioFile(file: string, dialogue: DialogueInfo, overrides: ScenarioOverrides = {}): Plan {
   let text: string;
   try {
     if (statSync(file).size > MAX_SCENARIO_BYTES) throw new ScenarioError(file, [{ path: [], message: `larger than ${MAX_SCENARIO_BYTES} bytes` }]);
@@ -39,7 +49,7 @@ export function loadScenarioFile(file: string, dialogue: DialogueInfo): Plan {
     if (err instanceof ScenarioError) throw err;
     throw new ScenarioError(file, [{ path: [], message: `cannot read: ${(err as Error).message}` }]);
   }
-  return loadScenarioText(text, file, dialogue);
+  return loadScenarioText(text, file, dialogue, overrides);
 }
 
 /** An inline scenario object (POST /api/meetings `scenario`): issues name the field under `prefix`. */
@@ -69,15 +79,15 @@ export function libraryFile(dir: string, name: string): string | null {
 }
 
 /** `ref` is a path to a file (has a separator or an extension, or exists) or a library name. */
-export function resolveScenario(ref: string, dir: string, dialogue: DialogueInfo): Plan {
+export function resolveScenario(ref: string, dir: string, dialogue: DialogueInfo, overrides: ScenarioOverrides = {}): Plan {
   const looksLikePath = /[\\/]/.test(ref) || SCENARIO_EXTENSIONS.includes(extname(ref).toLowerCase());
-  if (looksLikePath || (existsSync(ref) && statSync(ref).isFile())) return loadScenarioFile(ref, dialogue);
+  if (looksLikePath || (existsSync(ref) && statSync(ref).isFile())) return loadScenarioFile(ref, dialogue, overrides);
   const file = libraryFile(dir, ref);
   if (!file) {
     const names = libraryNames(dir);
     throw new ScenarioError(ref, [{ path: [], message: `no such scenario: not a file, and not in the library (${names.length ? names.join(', ') : `${dir} is empty`})` }]);
   }
-  return loadScenarioFile(file, dialogue);
+  return loadScenarioFile(file, dialogue, overrides);
 }
 
 export interface LibraryEntry {
