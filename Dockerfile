@@ -4,7 +4,8 @@
 #   bun run build                       # makes dist/rtms-mock (linux-x64); for arm64 hosts:
 #                                       #   bun scripts/build.ts --target bun-linux-arm64 --outfile dist/rtms-mock
 #   docker build -t rtms-mock .
-#   docker run --rm -p 9092:9092 -p 8081:8081 rtms-mock --public-host localhost
+#   docker run --rm -p 9092:9092 -p 8081:8081 -e RTMS_MOCK_API_TOKEN=$(openssl rand -hex 16) rtms-mock --public-host localhost
+#   (it binds 0.0.0.0 inside the container, which needs an API token: README "Security and limits")
 #
 # The executable needs only glibc, so a slim Debian base is enough. It carries the page, the synthetic media
 # and the sample credentials; mount your own with -v ./creds.json:/creds.json and --credentials /creds.json.

@@ -3,6 +3,7 @@
 import { pin, startServer } from './lib/server-process.ts';
 import { measureIdle, measureScale, type ScaleRow } from './scale.ts';
 import { benchJpeg, fanoutBare, fanoutMock, type FanoutRow } from './fanout.ts';
+import { measureCaptureToApp, measureWebhookToMedia } from './latency.ts';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -72,6 +73,17 @@ if (want('scale')) {
   }))));
   const best = rows.filter((r) => r.ok).at(-1);
   console.log(`\nlargest N keeping cadence: ${best ? best.meetings : 'none'}`);
+  await server.stop();
+}
+
+if (want('latency')) {
+  const server = await startServer({ core: 0 });
+  console.log('\n## Latency (feeder, webhook receiver and app in the load process: one clock)\n');
+  const rows = [
+    ...(await measureCaptureToApp(server, benchJpeg(), quick ? 4000 : 15000)),
+    ...(await measureWebhookToMedia(server, quick ? 10 : 50)),
+  ];
+  console.log(table(rows.map((r) => ({ ...r, max_ms: Number.isNaN(r.max_ms) ? '' : r.max_ms }))));
   await server.stop();
 }
 

@@ -38,5 +38,6 @@ else
   echo "no test report was written (bun test exit $status)" >&2
 fi
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
-echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$skipped" -gt 0 ] && echo "${skipped} skipped"
+echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

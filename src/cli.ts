@@ -191,8 +191,9 @@ export async function runServe(argv: string[]): Promise<number> {
       ...opts,
       defaultWebhookUrl: webhook,
       ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
-      // The executable serves its embedded page; from the sources, createMock serves web/dist.
-      ...(embeddedAssets() ? { assets: embeddedAssets()! } : {}),
+      // The executable serves its embedded page (or the placeholder when built without one: never files of the
+      // checkout it was built in); from the sources, createMock serves web/dist.
+      ...(embedded() ? { assets: embeddedAssets() ?? { get: async () => null } } : {}),
     });
   } catch (e) {
     if (e instanceof CredentialsError) fail(e.message);

@@ -55,6 +55,8 @@ export interface LoadAppOptions {
   /** Expected timestamp step per msg_type (ms), e.g. {14: 20, 15: 200}. */
   steps: Record<number, number>;
   delays?: DelayHistogram;
+  /** Called with every media message's text after counting (latency probes); keep it cheap. */
+  onMedia?: (type: number, text: string, now: number) => void;
 }
 
 const MEDIA_PREFIX = '{"msg_type":1';
@@ -102,7 +104,7 @@ export class LoadApp {
     const st = this.stats.get(type);
     if (!st) return;
     const now = Date.now();
-    if (this.firstMediaAt === 0) this.firstMediaAt = now;
+    if (this.firstMediaAt === 0) this.firstMediaAt = performance.now();
     const at = text.lastIndexOf(TS_KEY);
     const ts = Number(text.slice(at + TS_KEY.length, text.indexOf(type === 17 ? ',' : '}', at)));
     if (!this.counting) { st.lastTs = ts; return; }
@@ -113,6 +115,7 @@ export class LoadApp {
     st.count++;
     st.bytes += text.length;
     if (step > 0) this.o.delays?.add(now - ts);
+    this.o.onMedia?.(type, text, now);
   }
 
   resetCounts(): void {

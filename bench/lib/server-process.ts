@@ -41,7 +41,10 @@ export async function startServer(opts: { core?: number; args?: string[]; cmd?: 
   let logTail = '';
   const decoder = new TextDecoder();
   const readLines = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) {
+    const reader = stream.getReader();
+    for (;;) {
+      const { value: chunk, done } = await reader.read();
+      if (done) return;
       const text = decoder.decode(chunk);
       if (!port) {
         logTail = (logTail + text).slice(-4000);

@@ -322,7 +322,11 @@ export function createApi(deps: ApiDeps): Hono {
       await stream.writeSSE({ event: 'meetings', data: JSON.stringify({ type: 'meetings', meetings: [...engine.meetings.values()].map((m) => describeMeeting(engine, m, webhooks, false)) }) });
       while (open) {
         if (queue.length === 0) {
-          await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 15_000); });
+          // The 15 s ping timer is cleared when an event wakes the loop first: left pending, a busy feed would
+          // hold thousands of timers (and their promises) per client for 15 s each.
+          let ping: ReturnType<typeof setTimeout> | undefined;
+          await new Promise<void>((resolve) => { wake = resolve; ping = setTimeout(resolve, 15_000); });
+          clearTimeout(ping);
           wake = null;
           if (queue.length === 0 && open) { await stream.writeSSE({ event: 'ping', data: '{}' }); continue; }
         }

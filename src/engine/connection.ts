@@ -119,8 +119,12 @@ export abstract class Connection {
   /** Starts keep-alives: a request every `intervalMs`; `misses` unanswered in a row → `onTimeout` (spec §4.1). */
   startKeepAlive(intervalMs: number, misses: number, onTimeout: () => void): void {
     this.stopKeepAlive();
-    this.keepAliveTask = this.scheduler.every(intervalMs, () => {
+    this.keepAliveTask = this.scheduler.every(intervalMs, (due) => {
       if (this.closed) return this.stopKeepAlive();
+      // After a stall (busy event loop, GC pause, suspended process, clock jump) the overdue requests would run
+      // back to back, with no chance for the app to answer in between, and three "misses" would drop a healthy
+      // socket: only the last overdue one of such a burst is sent (the next one is already due as well).
+      if (this.scheduler.now() - due >= intervalMs) return;
       if (this.keepAliveOutstandingSince !== null) {
         this.keepAlive.late++; // the app did not answer before this one was due
         this.keepAliveOutstandingSince = null;

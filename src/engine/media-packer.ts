@@ -29,7 +29,9 @@ function head(dialect: Dialect, msgType: number, sender: Sender): string {
   return s;
 }
 
-type PrefixCache = Map<string, (string | undefined)[]>;
+/** Per (dialect, type, sender): each frame's text before the timestamp, and the last whole message built. */
+interface Slots { prefix: (string | undefined)[]; ts: number[]; text: (string | undefined)[] }
+type PrefixCache = Map<string, Slots>;
 
 export class MediaPacker {
   private readonly binaryCache = new WeakMap<readonly (Uint8Array | null)[], PrefixCache>();
@@ -55,15 +57,21 @@ export class MediaPacker {
     let byKey = this.binaryCache.get(frames);
     if (!byKey) { byKey = new Map(); this.binaryCache.set(frames, byKey); }
     const key = `${dialect}|${msgType}|${sender.userId}|${sender.userName ?? ''}|${sender.channelId ?? ''}`;
-    let prefixes = byKey.get(key);
-    if (!prefixes) { prefixes = new Array(frames.length); byKey.set(key, prefixes); }
-    let prefix = prefixes[index];
+    let slots = byKey.get(key);
+    if (!slots) { slots = { prefix: [], ts: [], text: [] }; byKey.set(key, slots); }
+    // Apps of one meeting with the same parameters get the same frame at the same tick: hand them the very same
+    // string, so it is built (and flattened) once, not once per app.
+    if (slots.ts[index] === timestamp) return slots.text[index]!;
+    let prefix = slots.prefix[index];
     if (prefix === undefined) {
       prefix = `${head(dialect, msgType, sender)},"data":"${this.base64(frame)}"` +
         (dialect === 'production' ? `,"length":${frame.byteLength}` : '') + ',"timestamp":';
-      prefixes[index] = prefix;
+      slots.prefix[index] = prefix;
     }
-    return `${prefix}${timestamp}}}`;
+    const text = `${prefix}${timestamp}}}`;
+    slots.ts[index] = timestamp;
+    slots.text[index] = text;
+    return text;
   }
 
   /** A one-off binary payload (RTP-wrapped audio, browser frames): not cached. */

@@ -11,8 +11,8 @@ export type StreamEvent =
   | { kind: 'media_attached'; conn: MediaConnection; reconnected: boolean }
   /** CLIENT_READY_ACK (msg 7) arrived (spec §3.4). */
   | { kind: 'ready_ack' }
-  /** FIRST_PACKET_TIMESTAMP went out: media flows (again). */
-  | { kind: 'activated' }
+  /** FIRST_PACKET_TIMESTAMP went out: media flows (again). `firstPacketAt`: its value (the media grid time). */
+  | { kind: 'activated'; firstPacketAt?: number }
   /** Signaling lost: INTERRUPTED and a window; `cause` is the stop reason if the window expires. */
   | { kind: 'signaling_lost'; conn: SignalingConnection; cause: number; windowMs: number }
   /** A media socket lost while signaling lives: event 7, state 2/14 and (if not already open) a window. */

@@ -563,7 +563,7 @@ export class RtmsEngine implements EngineContext {
     if (!Array.isArray(events)) return this.reject(conn, MsgType.EVENT_SUBSCRIPTION, StatusCode.INVALID_EVENTS, 'events must be an array of {event_type, subscribe}');
     const changes: [number, boolean][] = [];
     for (const e of events) {
-      if (typeof e !== 'object' || e === null) return this.reject(conn, MsgType.EVENT_SUBSCRIPTION, StatusCode.INVALID_EVENTS, 'each event must be an object {event_type, subscribe}');
+      if (typeof e !== 'object' || e === null || Array.isArray(e)) return this.reject(conn, MsgType.EVENT_SUBSCRIPTION, StatusCode.INVALID_EVENTS, 'each event must be an object {event_type, subscribe}');
       const t = (e as Record<string, unknown>).event_type;
       const s = (e as Record<string, unknown>).subscribe;
       if (typeof t !== 'number' || !Number.isInteger(t) || t < EventType.FIRST_PACKET_TIMESTAMP || t > EventType.PARTICIPANT_VIDEO_OFF) {

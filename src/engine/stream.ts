@@ -168,11 +168,12 @@ export class RtmsStream {
     if (!this.readyAcked || this.activated || this.media.size === 0) return;
     if (this.phase !== 'connected' && this.phase !== 'paused') return;
     this.activated = true;
-    this.ctx.observe?.(this, { kind: 'activated' });
     const d = this.signalingDialect;
     // One reading of the clock for the event and the pumps, so the first audio packet carries this timestamp.
     const startAt = this.meeting.scheduler.now();
     const first = nextGrid(this.meeting.mediaOrigin, 20, startAt);
+    // Observers get the exact FIRST_PACKET_TIMESTAMP (a scenario's timeline starts on it, src/scenario).
+    this.ctx.observe?.(this, { kind: 'activated', firstPacketAt: first });
     this.sendSignaling(eventUpdate(d, { event_type: EventType.FIRST_PACKET_TIMESTAMP, timestamp: first }), MsgType.EVENT_UPDATE, 'EVENT_UPDATE FIRST_PACKET_TIMESTAMP');
     if (this.phase === 'paused') return; // activation after a reconnect while paused: media waits for resume
     this.phase = 'active';

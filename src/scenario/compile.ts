@@ -142,9 +142,9 @@ export function compileScenario(input: unknown, dialogue: DialogueInfo, fallback
     const present = ACTIONS.filter((a) => s[a] !== undefined);
     return present.length === 1 ? present[0]! : null;
   };
-  const knownWho = (i: number, field: string, who: string | string[]) => {
+  const knownWho = (i: number, field: IssuePath, who: string | string[]) => {
     asList(who).forEach((w, k) => {
-      if (!byId.has(w)) issue(typeof who === 'string' ? ['timeline', i, field] : ['timeline', i, field, k], `unknown participant "${w}" (participants: ${[...byId.keys()].join(', ')})`);
+      if (!byId.has(w)) issue(typeof who === 'string' ? ['timeline', i, ...field] : ['timeline', i, ...field, k], `unknown participant "${w}" (participants: ${[...byId.keys()].join(', ')})`);
     });
   };
   const lineOf = (ref: number | string, path: IssuePath, rng: Prng): DialogueLine | null => {
@@ -190,10 +190,10 @@ export function compileScenario(input: unknown, dialogue: DialogueInfo, fallback
       return null;
     }
     switch (a) {
-      case 'join': case 'leave': case 'camera_on': case 'camera_off': knownWho(i, a, s[a]!); break;
-      case 'share_start': knownWho(i, a, s.share_start!); break;
-      case 'share_stop': if (s.share_stop !== true) knownWho(i, a, s.share_stop!); break;
-      case 'chat': knownWho(i, 'chat', s.chat!.from); break;
+      case 'join': case 'leave': case 'camera_on': case 'camera_off': knownWho(i, [a], s[a]!); break;
+      case 'share_start': knownWho(i, [a], s.share_start!); break;
+      case 'share_stop': if (s.share_stop !== true) knownWho(i, [a], s.share_stop!); break;
+      case 'chat': knownWho(i, ['chat', 'from'], s.chat!.from); break;
       case 'speak': {
         const sp = s.speak!;
         if (!byId.has(sp.who)) issue(['timeline', i, 'speak', 'who'], `unknown participant "${sp.who}" (participants: ${[...byId.keys()].join(', ')})`);
@@ -206,7 +206,10 @@ export function compileScenario(input: unknown, dialogue: DialogueInfo, fallback
         const lines = s.dialogue!.lines;
         const needed = new Set<string>();
         if (lines) lines.forEach((l, k) => { const d = l === 'random' ? null : lineOf(l, ['timeline', i, 'dialogue', 'lines', k], new Prng(0)); if (d) needed.add(d.speaker); });
-        else for (const l of dialogue.lines) needed.add(l.speaker);
+        else {
+          for (const l of dialogue.lines) needed.add(l.speaker);
+          if (s.dialogue!.chat) for (const c of dialogue.chat) needed.add(c.speaker);
+        }
         if (lines?.includes('random')) for (const l of dialogue.lines) needed.add(l.speaker);
         for (const k of needed) {
           if (!cast?.has(k)) issue(['timeline', i, 'dialogue'], `the dialogue has lines of "${k}" but no participant has voice "${k}": add one, or map it with dialogue.cast: {${k}: <participant id>}`);

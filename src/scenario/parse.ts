@@ -8,6 +8,8 @@ export type IssuePath = (string | number)[];
 export interface ScenarioIssue {
   path: IssuePath;
   message: string;
+  /** The issue is about the key itself (an unknown field), not its value. */
+  key?: boolean;
   line?: number;
   column?: number;
 }
@@ -42,8 +44,8 @@ export function formatIssues(source: string, issues: readonly ScenarioIssue[]): 
 export interface ParsedText {
   value: unknown;
   format: 'yaml' | 'json';
-  /** 1-based line and column of the field at `path` (or of its nearest existing parent). */
-  locate(path: IssuePath): { line: number; column: number } | null;
+  /** 1-based line and column of the value at `path` (its key with `key`), or of its nearest existing parent. */
+  locate(path: IssuePath, key?: boolean): { line: number; column: number } | null;
 }
 
 /** JSON if the source is a .json file or the text starts with `{` or `[`; YAML otherwise. */
@@ -61,7 +63,8 @@ export function parseText(text: string, source: string): ParsedText {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const pos = (offset: number) => lineCounter.linePos(offset);
   if (doc.errors.length) {
-    throw new ScenarioError(source, doc.errors.slice(0, 5).map((e) => {
+    // The first syntax error only: the ones after it are usually its echoes.
+    throw new ScenarioError(source, doc.errors.slice(0, 1).map((e) => {
       const p = pos(e.pos[0]);
       return { path: [], message: `${format === 'json' ? 'invalid JSON' : 'invalid YAML'}: ${e.message.split('\n')[0]}`, line: p.line, column: p.col };
     }));
@@ -79,15 +82,16 @@ export function parseText(text: string, source: string): ParsedText {
   return {
     value,
     format,
-    locate(path) {
+    locate(path, key = false) {
       let node: unknown = doc.contents;
       let best: { line: number; col: number } | null = node && (node as Node).range ? pos((node as Node).range![0]) : null;
-      for (const seg of path) {
+      for (const [n, seg] of path.entries()) {
         if (isMap(node)) {
           const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
           if (!pair) break;
           const keyNode = pair.key as Node | null;
           if (keyNode?.range) best = pos(keyNode.range[0]);
+          if (key && n === path.length - 1) break;
           node = pair.value;
           if (node && (node as Node).range) best = pos((node as Node).range![0]);
         } else if (isSeq(node) && typeof seg === 'number') {
@@ -117,13 +121,27 @@ function shown(v: unknown): string {
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** zod issues as scenario issues: unknown keys point at the key, scalar values are quoted back. */
+type ZodIssue = z.ZodError['issues'][number];
+
+/**
+ * zod issues as scenario issues: unknown keys point at the key, scalar values are quoted back, and a union whose
+ * value had the right shape for one of its options (an object for `stop: {reason}`) reports that option's own
+ * issues (`stop.reason: …`) rather than "expected true or {reason}".
+ */
 export function zodIssues(error: z.ZodError, root: unknown): ScenarioIssue[] {
+  return convert(error.issues, [], root);
+}
+
+function convert(issues: readonly ZodIssue[], prefix: IssuePath, root: unknown): ScenarioIssue[] {
   const out: ScenarioIssue[] = [];
-  for (const i of error.issues) {
-    const path = i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as IssuePath;
+  for (const i of issues) {
+    const path = [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))] as IssuePath;
+    if (i.code === 'invalid_union' && 'errors' in i && Array.isArray(i.errors)) {
+      const deeper = (i.errors as ZodIssue[][]).find((branch) => branch.length > 0 && branch.every((b) => b.path.length > 0 || b.code === 'unrecognized_keys'));
+      if (deeper) { out.push(...convert(deeper, path, root)); continue; }
+    }
     if (i.code === 'unrecognized_keys') {
-      for (const k of i.keys) out.push({ path: [...path, k], message: `unknown field "${k}"` });
+      for (const k of i.keys) out.push({ path: [...path, k], message: `unknown field "${k}"`, key: true });
       continue;
     }
     const v = valueAt(root, path);
@@ -139,7 +157,8 @@ export function zodIssues(error: z.ZodError, root: unknown): ScenarioIssue[] {
 export function locateIssues(issues: ScenarioIssue[], parsed: ParsedText | null): ScenarioIssue[] {
   if (!parsed) return issues;
   return issues.map((i) => {
-    const p = parsed.locate(i.path);
-    return p ? { ...i, line: p.line, column: p.column } : i;
+    const p = parsed.locate(i.path, i.key);
+    const { key: _key, ...rest } = i;
+    return p ? { ...rest, line: p.line, column: p.column } : rest;
   });
 }

@@ -33,8 +33,6 @@ Options:
                           N times faster (default: the scenario's speed, usually 1)
   --seed N                replace the scenario's seed (every random choice follows it)
   --connect-timeout-ms N  time the app has to connect and send CLIENT_READY_ACK (default 30000)
-  --no-prerender          do not draw camera and share frames before starting (saves seconds for apps without
-                          video; with video at a high speed, drawing them at handshake time stalls keep-alives)
   --json                  print the summary and the verdict as one JSON object
   --list                  list the library and exit
   --port N, --media-port N, --host H, --public-host H, --credentials FILE, --data-dir DIR,
@@ -63,7 +61,6 @@ interface RunArgs {
   speed: number | undefined;
   seed: number | undefined;
   connectTimeoutMs: number;
-  prerender: boolean;
   json: boolean;
   list: boolean;
   help: boolean;
@@ -80,7 +77,7 @@ function parseRunArgs(argv: string[]): RunArgs {
       strict: true,
       options: {
         webhook: { type: 'string' }, speed: { type: 'string' }, seed: { type: 'string' }, 'connect-timeout-ms': { type: 'string' },
-        'no-prerender': { type: 'boolean' }, json: { type: 'boolean' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
         port: { type: 'string' }, 'media-port': { type: 'string' }, host: { type: 'string' }, 'public-host': { type: 'string' },
         credentials: { type: 'string' }, 'data-dir': { type: 'string' }, 'keepalive-ms': { type: 'string' },
         'webhook-timeout-ms': { type: 'string' }, 'webhook-attempts': { type: 'string' }, 'lenient-signature': { type: 'boolean' },
@@ -108,7 +105,6 @@ function parseRunArgs(argv: string[]): RunArgs {
     speed,
     seed: int('seed', v.seed, 0, 4294967295),
     connectTimeoutMs: int('connect-timeout-ms', v['connect-timeout-ms'], 100, 3_600_000) ?? 30_000,
-    prerender: !v['no-prerender'],
     json: v.json === true,
     list: v.list === true,
     help: v.help === true,
@@ -188,12 +184,9 @@ export async function runScenarioCommand(argv: string[]): Promise<number> {
   try {
     const started = performance.now();
     const { run, meeting } = startScenario(engine, plan, { webhookUrl: url.url.toString(), speed: args.speed, startRtms: false });
-    if (args.prerender && plan.product !== 'contact_center') {
-      // The default formats (spec §8): camera JPG HD, share JPG FHD. Other formats are drawn at handshake time.
-      const t = performance.now();
-      run.prerender(meeting.video, 'JPG', 1280, 720, { codec: 'JPG', width: 1920, height: 1080 });
-      mock.log.info(`pre-rendered camera and share frames in ${Math.round(performance.now() - t)} ms`);
-    }
+    // Start drawing the frames of the default formats (spec §8: camera JPG HD, share JPG FHD) before the app
+    // connects; other formats are started at its data handshake.
+    if (plan.product !== 'contact_center') run.prerender(meeting.video, 'JPG', 1280, 720, { codec: 'JPG', width: 1920, height: 1080 });
     const stream = engine.startStream(meeting);
     const connectDeadline = performance.now() + args.connectTimeoutMs;
     let connected = false;

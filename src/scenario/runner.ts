@@ -80,17 +80,23 @@ export class ScenarioRun {
     this.observer = (stream, e) => {
       if (stream.meeting !== meeting) return;
       if (e.kind === 'media_attached') this.prerenderFor(e.conn);
+      // The meeting ended from outside (the API, a fault): the run is over once endMeeting has finished.
+      if (e.kind === 'stopped') queueMicrotask(() => { if (meeting.ended) this.finish('the meeting ended'); });
       // spec §3.4: the timeline starts with the stream's FIRST_PACKET_TIMESTAMP, on the same 20 ms grid.
-      if (e.kind === 'activated' && this.state === 'waiting' && this.plan.start === 'ready') this.begin(nextGrid(meeting.mediaOrigin, BASE_MS, meeting.scheduler.now()));
+      if (e.kind === 'activated' && this.state === 'waiting' && this.plan.start === 'ready') {
+        this.begin(e.firstPacketAt ?? nextGrid(meeting.mediaOrigin, BASE_MS, meeting.scheduler.now()));
+      }
     };
     this.engine.observers.add(this.observer);
     this.note(`scenario ${this.plan.name}: ${this.plan.participants.length} participants, ${this.layout.events.length} happenings over ${Math.round(this.layout.endAt)} ms at speed ${this.speed}${this.plan.start === 'ready' ? '; starts when the app\'s stream is active' : ''}`, false);
     if (this.plan.start === 'created') this.begin(nextGrid(meeting.mediaOrigin, BASE_MS, meeting.scheduler.now()));
+    // While waiting for the app, notice a meeting ended without ever having a stream (no observer event then).
+    else this.task = meeting.scheduler.every(1000, () => { if (meeting.ended) this.finish('the meeting ended before the timeline started'); });
   }
 
   /**
-   * Renders the camera and share frames the scenario will need, at one video format, ahead of time: a JPG/PNG
-   * loop takes a second or more to draw, and doing it at handshake time stalls every timer of the process.
+   * Starts drawing the camera and share frames the scenario will need at one video format ahead of time (a
+   * JPG/PNG loop takes a while to draw; the video library draws it in the background, frame by frame).
    */
   prerender(video: VideoLibrary, codec: VideoCodec, width: number, height: number, share?: { codec: VideoCodec; width: number; height: number }): void {
     for (const p of this.cameraUsers()) video.frames({ kind: 'camera', userName: p.userName, userId: p.userId }, codec, width, height);
@@ -125,6 +131,8 @@ export class ScenarioRun {
   private begin(origin: number): void {
     if (this.state !== 'waiting' || !this.meeting) return;
     this.state = 'running';
+    this.task?.cancel();
+    this.task = null;
     this.origin = origin;
     this.audio.origin = origin;
     this.note(`timeline started`, false);
@@ -187,9 +195,10 @@ export class ScenarioRun {
       case 'share_stop': e.setSharing(m, null); break;
       case 'speak': break; // the audio plays from the meeting's program; speaker and transcript have their own events
       case 'chat': e.sendChat(m, user(a.from).userId, a.text); break;
-      case 'pause': if (!live?.pause()) return this.skip(label, `the stream is ${live?.phase ?? 'not running'}`); break;
-      case 'resume': if (!live?.resume()) return this.skip(label, `the stream is ${live?.phase ?? 'not running'}`); break;
-      case 'stop': if (!live?.stop(a.reason)) return this.skip(label, 'no live stream'); break;
+      // The host's pause, resume and stop reach every app of the meeting (each has its own stream).
+      case 'pause': if (!m.liveStreams.map((x) => x.pause()).includes(true)) return this.skip(label, `the stream is ${live?.phase ?? 'not running'}`); break;
+      case 'resume': if (!m.liveStreams.map((x) => x.resume()).includes(true)) return this.skip(label, `the stream is ${live?.phase ?? 'not running'}`); break;
+      case 'stop': if (!m.liveStreams.map((x) => x.stop(a.reason)).includes(true)) return this.skip(label, 'no live stream'); break;
       case 'start_rtms':
         if (live) return this.skip(label, 'a stream is already running');
         e.startStream(m);

@@ -2,6 +2,8 @@
 // (spec §9), so only http: and https: make sense; the messages say what is wrong and how to fix it.
 
 const EXAMPLE = 'http://127.0.0.1:3000/webhook';
+/** Longest webhook URL accepted (README "Security and limits"); browsers and servers commonly stop near 2 KiB. */
+export const MAX_URL_LENGTH = 2048;
 
 export class WebhookUrlError extends Error {
   override name = 'WebhookUrlError';
@@ -25,6 +27,9 @@ export function checkWebhookUrl(input: unknown, field = 'webhook_url'): WebhookU
   const s = input.trim();
   if (s === '') {
     return { ok: false, error: `${field} is empty: give the app's webhook endpoint, e.g. ${EXAMPLE}` };
+  }
+  if (s.length > MAX_URL_LENGTH) {
+    return { ok: false, error: `${field} is too long: ${s.length} characters, at most ${MAX_URL_LENGTH}` };
   }
 
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(s)?.[1]?.toLowerCase();

@@ -315,7 +315,7 @@ describe('spec §3.4 FIRST_PACKET_TIMESTAMP', () => {
 describe('spec §8 send_rate', () => {
   afterEach(cleanup);
 
-  test('spec §8 send_rate 100 and 1000: one message per interval with exactly that much audio, timestamps step by it', async () => {
+  test('spec §8 send_rate 60, 100 and 1000: one message per interval with exactly that much audio, timestamps step by it', async () => {
     const cases = [
       { params: { codec: 1, sample_rate: 1, channel: 1, send_rate: 100 }, size: 3200 },
       { params: { codec: 1, sample_rate: 3, channel: 2, send_rate: 1000 }, size: 192000 },

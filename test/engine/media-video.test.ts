@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { inflateSync } from 'node:zlib';
 import { startMock, type TestMock } from '../helpers/mock.ts';
 import {
-  D, SCRIPT, SPEAKER, WarpClock, bytesOf, closeAll, events, jpegSof0, meetingAtOffset, ofType, offsetOf, openSession,
+  D, SPEAKER, WarpClock, bytesOf, closeAll, events, jpegSof0, meetingAtOffset, ofType, offsetOf, openSession,
   pngIhdr, speakerAt, startsWithStartCode, type MeetingRef, type Session, type SessionOptions,
 } from '../helpers/rtms-session.ts';
 import type { Received } from '../helpers/ws-client.ts';
@@ -284,7 +284,7 @@ describe('spec §8 video cadence, speakers, options', () => {
       const fps = i + 1;
       expect(l.s.resp.media_params.video).toEqual({ content_type: 3, codec: 5, resolution: 1, data_opt: 3, fps });
       const rs = ofType(l.s.media, 15);
-      expect(rs.length).toBeGreaterThanOrEqual(2 * fps);
+      expect(rs.length).toBeGreaterThanOrEqual(fps + 1); // over a second of frames, contiguous (grid check)
       expect(gridProblems(rs, l.m.createdAt, fps)).toEqual([]);
     });
   });
@@ -342,8 +342,8 @@ describe('spec §8 video cadence, speakers, options', () => {
     expect((await api(l, ALICE.user_id, 'camera-off')).status).toBe(200);
     const offAt = l.clock.now();
     await walk(l, 3500); // alice is still the active speaker
+    const onAt = l.clock.now(); // read before the request: frames may follow as soon as the server has it
     expect((await api(l, ALICE.user_id, 'camera-on')).status).toBe(200);
-    const onAt = l.clock.now();
     await walk(l, 4000);
     const rs = ofType(l.s.media, 15);
     const ts = rs.map((r) => r.msg.content.timestamp as number);
@@ -363,6 +363,7 @@ describe('spec §8 video cadence, speakers, options', () => {
     expect(await l.s.sig.next((x) => x?.msg_type === 29)).toMatchObject({ msg_type: 29, user_id: BOB.user_id, status_code: 0 });
     const bobFrom = l.clock.now();
     await walk(l, 2600); // alice is the active speaker: the subscription wins
+    const bobUntil = l.clock.now(); // before the next request: frames may change as soon as the server has it
     l.s.sig.send({ msg_type: 28, user_id: CAROL.user_id, subscribe: true });
     expect(await l.s.sig.next((x) => x?.msg_type === 29)).toMatchObject({ msg_type: 29, user_id: CAROL.user_id, status_code: 0 });
     const carolFrom = l.clock.now();
@@ -370,7 +371,9 @@ describe('spec §8 video cadence, speakers, options', () => {
     const rs = ofType(l.s.media, 15);
     const who = (r: Received) => r.msg.content.user_id as number;
     const at = (r: Received) => r.msg.content.timestamp as number;
-    expect(rs.filter((r) => at(r) > bobFrom + 1 && at(r) < carolFrom).every((r) => who(r) === BOB.user_id && r.msg.content.user_name === BOB.user_name)).toBe(true);
+    const bobs = rs.filter((r) => at(r) > bobFrom + 1 && at(r) < bobUntil);
+    expect(bobs.length).toBeGreaterThanOrEqual(4);
+    expect(bobs.every((r) => who(r) === BOB.user_id && r.msg.content.user_name === BOB.user_name)).toBe(true);
     expect(rs.filter((r) => at(r) > carolFrom + 1).every((r) => who(r) === CAROL.user_id)).toBe(true);
     expect(rs.filter((r) => at(r) > carolFrom + 1).length).toBeGreaterThanOrEqual(4);
     expect(rs.some((r) => who(r) === ALICE.user_id)).toBe(false);

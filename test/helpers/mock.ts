@@ -26,7 +26,9 @@ export async function startMock(over: CreateMockOptions = {}): Promise<TestMock>
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${m.baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      // A mock started with an API token (README "Security and limits") is called as an authorised client.
+      headers: { ...(m.engine.options.apiToken ? { authorization: `Bearer ${m.engine.options.apiToken}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
