@@ -58,7 +58,8 @@ export async function measureCaptureToApp(server: ServerProcess, jpeg: Uint8Arra
       video: { content_type: 3, codec: 5, resolution: 1, data_opt: 3, fps: 5 },
     },
     steps: { 14: 20, 15: 0 },
-    onMedia: (type, text, now) => {
+    onMedia: (type, text) => {
+      const now = performance.now();
       const at = text.indexOf('"data":"') + 8;
       const data = Buffer.from(text.slice(at, text.indexOf('"', at)), 'base64');
       if (type === 15) {
@@ -105,14 +106,14 @@ export async function measureCaptureToApp(server: ServerProcess, jpeg: Uint8Arra
     const wait = due - performance.now();
     if (wait > 1) await Bun.sleep(wait - 0.5);
     while (performance.now() < due) { /* the last half millisecond */ }
-    const now = Date.now();
+    const now = performance.now();
     const isBurst = frame > 50 && frame % BURST_EVERY === 0; // after the first second: the audio buffer has settled
-    feeder.send(frameHeader(1, 1, 1, 0, 0, 0, now, isBurst ? loud : quiet));
+    feeder.send(frameHeader(1, 1, 1, 0, 0, 0, Date.now(), isBurst ? loud : quiet));
     if (isBurst) burstSent.push(now);
     if (frame % 10 === 0) {
       tv.setUint32(jpeg.length, ++seq, true);
       if (frame > 50) videoSent.set(seq, now); // skip the first second (camera switch, warm-up)
-      feeder.send(frameHeader(2, 5, 0, 5, W, H, now, tagged));
+      feeder.send(frameHeader(2, 5, 0, 5, W, H, Date.now(), tagged));
     }
     frame++;
   }

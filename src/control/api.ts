@@ -130,7 +130,7 @@ export function createApi(deps: ApiDeps): Hono {
     runs: engine.scheduler.stats.runs, max_lateness_ms: Math.round(engine.scheduler.stats.maxLatenessMs * 100) / 100, errors: engine.scheduler.stats.errors,
     // 1 ms buckets of (actual − due), the last one is ≥ 100 ms: the benchmark diffs two readings for p50/p99.
     lateness_histogram_ms: Array.from(engine.scheduler.stats.latenessBuckets),
-  } }));
+  }, video_render_backlog: engine.videoRenderBacklog() }));
 
   const meetingOr404 = (c: Context): Meeting => {
     const raw = c.req.param('uuid') ?? '';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AddStreamBody, ChatBody, CreateMeetingBody, CreatedMeeting, ErrorBody, RtmsActionBody, ValidateWebhookBody, ValidationResult } from './schemas.ts';
 
 import { faultOpenApiPaths } from './faults.ts';
+import { TOKEN_COOKIE } from './access.ts';
 import { scenarioOpenApiPaths } from '../scenario/routes.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -10,8 +11,30 @@ const jsonContent = (s: z.ZodType) => ({ 'application/json': { schema: schema(s)
 const error = (description: string) => ({ description, content: jsonContent(ErrorBody) });
 const uuidParam = { name: 'meeting_uuid', in: 'path', required: true, description: 'URL-encoded (uuids may contain / + =)', schema: { type: 'string' } };
 
+const WRITE_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
+/** The access rules of README "Security and limits", on every operation that has them (all but /health). */
+function withAccessResponses<T extends { paths: Record<string, Record<string, any>> }>(doc: T): T {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (path === '/health') continue;
+    for (const [method, op] of Object.entries(item)) {
+      // WebSocket endpoints (101 only) report access errors as close codes (docs/ingest.md), not responses.
+      if (method === 'parameters' || typeof op !== 'object' || !op.responses || op.responses[101]) continue;
+      op.security = [{}, { bearer: [] }, { token: [] }, { cookie: [] }];
+      op.responses[401] ??= error('API token missing or wrong (only when the mock runs with --api-token / RTMS_MOCK_API_TOKEN)');
+      op.responses[403] ??= error(WRITE_METHODS.has(method)
+        ? 'cross_origin: the request\'s Origin is not this server\'s; or host_not_allowed: the Host is not a loopback name or --public-host'
+        : 'host_not_allowed: the Host is not a loopback name or --public-host (DNS rebinding guard, when no token is set)');
+      if (op.requestBody) op.responses[413] ??= error('body_too_large: the request body is over 64 KiB');
+    }
+  }
+  const create = doc.paths['/api/meetings']?.post;
+  if (create) create.responses[429] ??= error('too_many_meetings: --max-meetings live meetings already');
+  return doc;
+}
+
 export function openApiDocument(version: string) {
-  return {
+  return withAccessResponses({
     openapi: '3.1.0',
     info: { title: 'rtms-mock control API', version, description: 'Start and drive mock Zoom RTMS meetings.' },
     paths: {
@@ -92,6 +115,14 @@ export function openApiDocument(version: string) {
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+    } as Record<string, Record<string, any>>,
+    components: {
+      // Only enforced when the mock runs with an API token; `{}` in each operation's security says "or none".
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer TOKEN' },
+        token: { type: 'apiKey', in: 'query', name: 'token', description: 'Where headers cannot be set (EventSource, WebSocket)' },
+        cookie: { type: 'apiKey', in: 'cookie', name: TOKEN_COOKIE, description: 'Set by opening the page once with ?token=' },
+      },
     },
-  };
+  });
 }

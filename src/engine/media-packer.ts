@@ -11,6 +11,13 @@ const SEED_NAMES: Record<number, string> = {
   [MsgType.MEDIA_DATA_CHAT]: 'MEDIA_DATA_CHAT',
 };
 
+type WithToBase64 = Uint8Array & { toBase64?: () => string };
+/** Base64 of bytes: Uint8Array.prototype.toBase64 where the runtime has it (about twice as fast), else Buffer. */
+export function toBase64(bytes: Uint8Array): string {
+  const fast = (bytes as WithToBase64).toBase64;
+  return fast ? fast.call(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
 export interface Sender {
   userId: number;
   /** Omitted for the mixed audio stream (spec §7). */
@@ -40,7 +47,7 @@ export class MediaPacker {
   base64(frame: Uint8Array): string {
     let b = this.base64Cache.get(frame);
     if (b === undefined) {
-      b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
+      b = toBase64(frame);
       this.base64Cache.set(frame, b);
     }
     return b;
@@ -76,7 +83,7 @@ export class MediaPacker {
 
   /** A one-off binary payload (RTP-wrapped audio, browser frames): not cached. */
   binaryOnce(bytes: Uint8Array, dialect: Dialect, msgType: number, sender: Sender, timestamp: number): string {
-    const b64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    const b64 = toBase64(bytes);
     return `${head(dialect, msgType, sender)},"data":"${b64}"` +
       (dialect === 'production' ? `,"length":${bytes.byteLength}` : '') + `,"timestamp":${timestamp}}}`;
   }

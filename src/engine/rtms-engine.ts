@@ -820,6 +820,11 @@ export class RtmsEngine implements EngineContext {
     return true;
   }
 
+  /** Synthetic video loops still rendering in the background (the benchmark waits for 0 before measuring). */
+  videoRenderBacklog(): number {
+    return this.deps.video.renderBacklog?.() ?? 0;
+  }
+
   counters() {
     let live = 0;
     for (const s of this.streams.values()) if (s.phase !== 'stopped') live++;

@@ -130,7 +130,8 @@ export class Scheduler {
       let top = this.heap[0];
       while (top && top.due <= horizon) {
         const due = top.due;
-        const late = now - due;
+        // Read per task, not once per batch: a task behind hundreds of others in the same batch is that much later.
+        const late = this.now() - due;
         if (late > this.stats.maxLatenessMs) this.stats.maxLatenessMs = late;
         const bucket = this.stats.latenessBuckets;
         bucket[Math.min(100, Math.max(0, Math.floor(late)))]!++;

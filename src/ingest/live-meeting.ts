@@ -269,14 +269,15 @@ export class LiveMeeting {
     const bit = camera ? MediaBit.VIDEO : MediaBit.DESKSHARE;
     const msgType = camera ? MsgType.MEDIA_DATA_VIDEO : MsgType.MEDIA_DATA_SHARE;
     const isKey = frame.codec === Codec.H264 && (frame.keyFrame || looksLikeKeyFrame(frame.payload));
-    const shared: SharedFrame = [frame.payload];
     const sender: Sender = { userId: feeder.userId, userName: feeder.userName };
     const now = this.now;
     const ts = Math.round(now);
     const subject = camera ? this.videoSubject() : feeder.userId;
     let wanted = false;
     let delivered = 0;
-    for (const stream of m.liveStreams) {
+    let production: string | undefined;
+    let seed: string | undefined;
+    for (const stream of m.streams) { // carriers() yields nothing for a stream that is not active
       for (const conn of stream.carriers(bit)) {
         const p = camera ? conn.params.video : conn.params.deskshare;
         if (!p || p.codec !== frame.codec) continue;
@@ -303,8 +304,11 @@ export class LiveMeeting {
           continue; // JPG/PNG frames are independent: thin an untagged feed to the app's fps (spec §8 cadence)
         }
         st.subject = feeder.userId;
-        const text = this.engine.packer.binary(shared, 0, conn.dialect, msgType, sender, ts);
-        if (text !== null && conn.sendMedia(text, msgType, this.engine.options.maxBufferedBytes)) {
+        // One text per dialect for this frame, shared by every app (a live frame is never seen again: no cache).
+        const text = conn.dialect === 'production'
+          ? (production ??= this.engine.packer.binaryOnce(frame.payload, 'production', msgType, sender, ts))
+          : (seed ??= this.engine.packer.binaryOnce(frame.payload, 'seed', msgType, sender, ts));
+        if (conn.sendMedia(text, msgType, this.engine.options.maxBufferedBytes)) {
           if (camera) conn.sent.video++; else conn.sent.deskshare++;
           st.lastSentAt = now;
           delivered++;

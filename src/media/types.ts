@@ -65,4 +65,6 @@ export interface VideoLibrary {
    * growing (rendered in the background): index it with `n % frames.length` at each use.
    */
   frames(subject: VideoSubject, codec: VideoCodec, width: number, height: number): readonly Uint8Array[];
+  /** Loops still being rendered in the background (0 when idle, or for a non-progressive library). */
+  renderBacklog?(): number;
 }

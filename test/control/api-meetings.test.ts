@@ -321,6 +321,17 @@ describe('/api/openapi.json', () => {
     expect(create.additionalProperties).toBe(false);
     expect(Object.keys(create.properties)).toEqual(expect.arrayContaining(['webhook_url', 'product', 'meeting_uuid', 'rtms_stream_id', 'start_rtms']));
     expect(create.properties.product.enum).toEqual(['meeting', 'webinar', 'session', 'contact_center']);
+    // The access rules (README "Security and limits") are documented on every HTTP operation but /health.
+    expect(Object.keys(d.components.securitySchemes).sort()).toEqual(['bearer', 'cookie', 'token']);
+    for (const [p, item] of Object.entries<any>(d.paths)) {
+      for (const m of Object.keys(item).filter((k) => METHODS.includes(k))) {
+        const codes = Object.keys(item[m].responses);
+        if (p === '/health' || codes.join() === '101') { expect(codes).not.toContain('401'); continue; }
+        expect(codes).toEqual(expect.arrayContaining(['401', '403']));
+        if (item[m].requestBody) expect(codes).toContain('413');
+      }
+    }
+    expect(Object.keys(d.paths['/api/meetings'].post.responses)).toContain('429');
   });
 
   test('lists exactly the routes the app registers (method and path)', async () => {

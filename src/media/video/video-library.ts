@@ -178,6 +178,7 @@ export function createVideoLibrary(dataDir: string, options: VideoLibraryOptions
   }
 
   return {
+    renderBacklog: () => backlog.length,
     frames(subject: VideoSubject, codec: VideoCodec, width: number, height: number): readonly Uint8Array[] {
       if (!CODECS.includes(codec)) throw new Error(`unsupported video codec ${String(codec)}`);
       if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
