@@ -40,7 +40,7 @@ function ingestFrame(jpeg: Uint8Array): Uint8Array {
   return out;
 }
 
-function openWs(url: string): Promise<WebSocket> {
+export function openWs(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.addEventListener('open', () => resolve(ws), { once: true });

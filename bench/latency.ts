@@ -9,6 +9,7 @@
 //   once; the time from the webhook's arrival to the app's first media message, over fresh meetings.
 import { DelayHistogram, LoadApp } from './lib/load-app.ts';
 import type { ServerProcess } from './lib/server-process.ts';
+import { openWs } from './fanout.ts';
 
 const W = 640;
 const H = 360;
@@ -29,14 +30,6 @@ function frameHeader(kind: number, codec: number, b2: number, fps: number, w: nu
 
 function row(path: string, h: DelayHistogram, max: number): LatencyRow {
   return { path, samples: h.n, p50_ms: h.quantile(0.5), p99_ms: h.quantile(0.99), max_ms: max };
-}
-
-function openWs(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.addEventListener('open', () => resolve(ws), { once: true });
-    ws.addEventListener('error', () => reject(new Error(`connect ${url} failed`)), { once: true });
-  });
 }
 
 export async function measureCaptureToApp(server: ServerProcess, jpeg: Uint8Array, windowMs: number): Promise<LatencyRow[]> {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { G722Decoder } from '../../src/media/audio/g722.ts';
 import { startMock, type TestMock } from '../helpers/mock.ts';
 import { closeAll, events, meetingInfo, ofType, openSession, type MeetingRef, type Session } from '../helpers/rtms-session.ts';
-import { until } from '../helpers/raw-session.ts';
+import { until } from '../helpers/driven-app.ts';
 import { withTimeout } from '../helpers/handshake-kit.ts';
 import { Feeder, Sine, concat, dominantHz, frame, rmsOf, s16, ulaw } from './feeder.ts';
 
