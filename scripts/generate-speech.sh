@@ -8,19 +8,7 @@ cd "$root"
 
 say() { echo "[generate-speech.sh] $*"; }
 
-missing=()
-command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
-command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
-if ((${#missing[@]})); then
-  say "installing ${missing[*]} with apt-get"
-  sudo=()
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || { say "need root (or sudo) to install ${missing[*]}"; exit 1; }
-    sudo=(sudo)
-  fi
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}"
-fi
+bash scripts/install-debian-packages.sh espeak-ng ffmpeg
 # The Opus tracks need ffmpeg's libopus encoder and the G.722 ones its g722 encoder.
 encoders="$(ffmpeg -hide_banner -encoders 2>/dev/null)" # captured: grep -q would SIGPIPE ffmpeg under pipefail
 for enc in libopus g722; do

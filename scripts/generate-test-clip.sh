@@ -6,10 +6,7 @@
 # Needs Debian's ffmpeg (installed with apt-get when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v ffmpeg >/dev/null; then
-  echo "[generate-test-clip] installing ffmpeg from Debian…" >&2
-  apt-get install -y ffmpeg >/dev/null
-fi
+bash scripts/install-debian-packages.sh ffmpeg
 out=test/fixtures/clip.mp4
 mkdir -p "$(dirname "$out")"
 ffmpeg -hide_banner -loglevel error -y \

@@ -9,18 +9,22 @@ rm -f "$report"
 # Extra arguments narrow the run (e.g. `npm test -- test/engine`).
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(./test)
-# The browser tests (test/browser) drive Debian's chromium: install it first when the run includes them.
-needs_browser() {
+# Debian packages some suites drive: chromium for the browser tests (test/browser), ffmpeg as the independent
+# decoder the media tests check our bytes against (test/media). Installed first when the run includes them.
+includes() { # includes DIR: does the run cover DIR (the whole suite, DIR itself, or a file in it)?
   local t n f
   for t in "${targets[@]}"; do
     case "$t" in -*) continue ;; esac
     n=${t#./}; n=${n%/}
-    case "$n" in "" | . | test | test/browser*) return 0 ;; esac
-    for f in test/browser/*.test.ts; do [[ "$f" == *"$n"* ]] && return 0; done
+    case "$n" in "" | . | test | "$1"*) return 0 ;; esac
+    for f in "$1"/*.test.ts; do [[ "$f" == *"$n"* ]] && return 0; done
   done
   return 1
 }
-needs_browser && bash scripts/install-chromium.sh
+packages=()
+includes test/browser && packages+=(chromium)
+includes test/media && packages+=(ffmpeg)
+((${#packages[@]})) && bash scripts/install-debian-packages.sh "${packages[@]}"
 bun test --timeout 30000 --reporter=junit --reporter-outfile="$report" "${targets[@]}" 2>&1 | tee test-output/bun-test.log
 status=${PIPESTATUS[0]}
 if [ -f "$report" ]; then

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { demuxOggOpus, muxOggOpus, oggCrc, readOggPackets } from '../../src/media/audio/ogg.ts';
 import { DEFAULT_SPEECH_DIR } from '../../src/media/audio/speech-program.ts';
+import { requireFfmpeg } from '../helpers/ffmpeg.ts';
 
 function packet(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
@@ -75,9 +76,9 @@ test('the mixed Opus track has one 20 ms packet per frame of the loop', () => {
   }
 });
 
-test.skipIf(!Bun.which('ffmpeg'))('demuxes an Ogg Opus file written by ffmpeg', () => {
+test('demuxes an Ogg Opus file written by ffmpeg', () => {
   const r = Bun.spawnSync(
-    ['ffmpeg', '-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1:sample_rate=48000', '-c:a', 'libopus', '-frame_duration', '20', '-f', 'ogg', 'pipe:1'],
+    [requireFfmpeg(), '-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1:sample_rate=48000', '-c:a', 'libopus', '-frame_duration', '20', '-f', 'ogg', 'pipe:1'],
     { stdout: 'pipe', stderr: 'pipe' },
   );
   expect(r.exitCode).toBe(0);

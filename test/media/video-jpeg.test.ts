@@ -9,6 +9,7 @@ import { renderFrame, userColor } from '../../src/media/video/frame-renderer.ts'
 import { fitScale } from '../../src/media/video/raster.ts';
 import { textHeight } from '../../src/media/video/bitmap-font.ts';
 import type { VideoSubject } from '../../src/media/types.ts';
+import { requireFfmpeg } from '../helpers/ffmpeg.ts';
 
 const RESOLUTIONS = [[640, 360], [1280, 720], [1920, 1080], [2560, 1440]] as const;
 const ALICE: VideoSubject = { kind: 'camera', userName: 'Alice Chen', userId: 16778240 };
@@ -78,10 +79,7 @@ test('RGBA input and quality: same picture, higher quality is larger', () => {
   expect(() => encodeJpeg(r.data, 321, 180)).toThrow(RangeError);
 });
 
-const ffmpeg = Bun.which('ffmpeg');
-if (!ffmpeg) console.warn('video-jpeg: SKIPPING the ffmpeg decode test: `ffmpeg` is not on PATH (apt-get install -y ffmpeg)');
-
-test.skipIf(!ffmpeg)('Debian ffmpeg decodes the JPEG: right size, faithful pixels, the name stands out', () => {
+test('Debian ffmpeg decodes the JPEG: right size, faithful pixels, the name stands out', () => {
   const [w, h] = [1280, 720];
   const frame = renderFrame(ALICE, w, h, 42, 50);
   const jpg = encodeJpeg(frame.data, w, h, { quality: 75 });
@@ -89,7 +87,7 @@ test.skipIf(!ffmpeg)('Debian ffmpeg decodes the JPEG: right size, faithful pixel
   try {
     const file = join(dir, 'x.jpg');
     writeFileSync(file, jpg);
-    const proc = Bun.spawnSync([ffmpeg!, '-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+    const proc = Bun.spawnSync([requireFfmpeg(), '-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
     expect(proc.stderr.toString()).toBe('');
     expect(proc.exitCode).toBe(0);
     const rgb = new Uint8Array(proc.stdout);

@@ -1,5 +1,5 @@
 // Headless Debian Chromium for the browser tests, driven by playwright-core (which never downloads a browser:
-// it is given /usr/bin/chromium, installed by scripts/install-chromium.sh).
+// it is given /usr/bin/chromium, installed by scripts/install-debian-packages.sh chromium).
 //
 // Every launch gets a fresh profile in a temp dir, fake camera/microphone devices (optionally fed from files,
 // see fake-media.ts), and a network guard: any request to a host other than loopback is aborted and recorded
@@ -54,7 +54,7 @@ export function isLocalUrl(raw: string): boolean {
 
 export async function launchBrowser(options: LaunchOptions = {}): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`${CHROMIUM_PATH} is missing: run scripts/install-chromium.sh (npm test does it for you)`);
+    throw new Error(`${CHROMIUM_PATH} is missing: run scripts/install-debian-packages.sh chromium (npm test does it for you)`);
   }
   const profile = mkdtempSync(join(tmpdir(), 'rtms-mock-chromium-'));
   const args = [
