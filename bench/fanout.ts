@@ -12,7 +12,7 @@ const W = 640;
 const H = 360;
 
 export interface FanoutRow {
-  server: 'rtms-mock' | 'bare Bun';
+  server: 'rtms-mock' | 'bare Bun' | 'bare Bun + base64';
   apps: number;
   fedPerS: number;
   deliveredPerS: number;
@@ -125,8 +125,13 @@ export async function fanoutMock(server: ServerProcess, k: number, jpeg: Uint8Ar
   }
 }
 
-export async function fanoutBare(k: number, jpeg: Uint8Array, windowMs: number): Promise<FanoutRow> {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'lib/bare-forwarder.ts')], { stdout: 'pipe', stderr: 'inherit' });
+/**
+ * The bare forwarder with K apps. `encode` false: it is fed the finished RTMS message and only forwards it.
+ * `encode` true: it is fed the same ingest frame as the mock and does the base64 + JSON the protocol demands.
+ */
+export async function fanoutBare(k: number, jpeg: Uint8Array, windowMs: number, encode = false): Promise<FanoutRow> {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'lib/bare-forwarder.ts'), ...(encode ? ['--encode'] : [])],
+    { stdout: 'pipe', stderr: 'inherit' });
   pin(proc.pid, 0);
   const reader = proc.stdout.getReader();
   let head = '';
@@ -159,8 +164,9 @@ export async function fanoutBare(k: number, jpeg: Uint8Array, windowMs: number):
   const b64 = Buffer.from(jpeg).toString('base64');
   const msg = `{"msg_type":15,"content":{"user_id":16778999,"user_name":"Bench feeder","data":"${b64}","length":${jpeg.length},"timestamp":${Date.now()}}}`;
   try {
-    const r = await measure({ cpuSeconds }, () => ({ count, bytes }), (ms) => pump(feeder, msg, ms), windowMs);
-    return { server: 'bare Bun', apps: k, ...r };
+    const input = encode ? ingestFrame(jpeg) : msg;
+    const r = await measure({ cpuSeconds }, () => ({ count, bytes }), (ms) => pump(feeder, input, ms), windowMs);
+    return { server: encode ? 'bare Bun + base64' : 'bare Bun', apps: k, ...r };
   } finally {
     feeder.close();
     for (const s of sockets) s.close();

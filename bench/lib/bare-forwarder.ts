@@ -1,7 +1,19 @@
 // The baseline for the fan-out figure: a bare Bun.serve WebSocket server with no RTMS logic. A feeder on /in
-// sends already-built messages; each one is forwarded as-is to every socket on /out. Run as its own process:
-// it prints "port N" and serves until killed.
+// sends messages; each one is forwarded to every socket on /out. Run as its own process: it prints "port N" and
+// serves until killed.
+//   bare-forwarder.ts           the feeder sends already-built RTMS messages (text), forwarded as they are
+//   bare-forwarder.ts --encode  the feeder sends ingest frames (16-byte header + JPEG, docs/ingest.md); each is
+//                               base64'd and wrapped in the spec §7 JSON once, then forwarded: the work the
+//                               production protocol itself demands of any server, and nothing else
+const encode = process.argv.includes('--encode');
 const apps = new Set<import('bun').ServerWebSocket<{ role: string }>>();
+
+function wrap(frame: Uint8Array): string {
+  const jpeg = frame.subarray(16);
+  const b64 = (jpeg as Uint8Array & { toBase64(): string }).toBase64();
+  return `{"msg_type":15,"content":{"user_id":16778999,"user_name":"Bench feeder","data":"${b64}","length":${jpeg.length},"timestamp":${Date.now()}}}`;
+}
+
 const server = Bun.serve<{ role: string }>({
   hostname: '127.0.0.1',
   port: 0,
@@ -11,10 +23,11 @@ const server = Bun.serve<{ role: string }>({
   },
   websocket: {
     maxPayloadLength: 16 * 1024 * 1024,
+    perMessageDeflate: false,
     open(ws) { if (ws.data.role === 'out') apps.add(ws); },
     message(ws, msg) {
       if (ws.data.role !== 'in') return;
-      const text = typeof msg === 'string' ? msg : new TextDecoder().decode(msg);
+      const text = typeof msg === 'string' ? msg : encode ? wrap(msg) : new TextDecoder().decode(msg);
       // The same bound as the mock's slow-consumer policy (4 MiB buffered), so both drop alike.
       for (const a of apps) if (a.getBufferedAmount() <= 4 * 1024 * 1024) a.send(text);
     },
