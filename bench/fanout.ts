@@ -4,7 +4,7 @@
 // its bufferedAmount), so the figure is what each server can deliver, not a cadence.
 import { join } from 'node:path';
 import { createVideoLibrary } from '../src/media/video/video-library.ts';
-import { LoadApp } from './lib/load-app.ts';
+import { LoadApp, mediaTimestamp, mediaType } from './lib/load-app.ts';
 import { pin, type ServerProcess } from './lib/server-process.ts';
 
 const ROOT = join(import.meta.dir, '..');
@@ -152,10 +152,15 @@ export async function fanoutBare(k: number, jpeg: Uint8Array, windowMs: number, 
   const sockets: WebSocket[] = [];
   for (let i = 0; i < k; i++) {
     const ws = await openWs(`ws://127.0.0.1:${port}/out`);
-    // The same per-message work as the mock's load app: find the timestamp, count.
+    // The same per-message work as the mock's load app (LoadApp.onMedia): type, timestamp, clock, count.
+    let lastTs = 0;
     ws.addEventListener('message', (e) => {
       const t = e.data as string;
-      if (t.lastIndexOf('"timestamp":') > 0) { count++; bytes += t.length; }
+      const type = mediaType(t);
+      if (type !== 15) return;
+      const ts = mediaTimestamp(t, type);
+      if (ts >= lastTs && Date.now() > 0) { count++; bytes += t.length; }
+      lastTs = ts;
     });
     sockets.push(ws);
   }

