@@ -4,45 +4,18 @@
 // then clock jumps for the content. Expectations come from data/speech/transcript.json and from parsers
 // written here, never from the server's own code.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { startMock, type TestMock } from '../helpers/mock.ts';
+import { until } from '../helpers/driven-app.ts';
+import { LiveSessions, firstPacket, type Live, type LiveOptions } from '../helpers/live-session.ts';
 import {
-  D, SCRIPT, SPEAKER, WarpClock, bytesOf, closeAll, events, meetingAtOffset, ofType, offsetOf, openClients, openSession,
-  rtpHeader, type MeetingRef, type Session, type SessionOptions,
+  D, SCRIPT, SPEAKER, WarpClock, bytesOf, events, meetingAtOffset, ofType, offsetOf, openClients, openSession, rtpHeader,
 } from '../helpers/rtms-session.ts';
 import { WsClient, sign, type Received } from '../helpers/ws-client.ts';
 
 // ---- sessions on their own mock and clock ----
 
-interface Live { mock: TestMock; clock: WarpClock; m: MeetingRef; s: Session }
-const mocks: TestMock[] = [];
-
-async function live(offset: number, o: SessionOptions = {}): Promise<Live> {
-  const clock = new WarpClock();
-  const mock = await startMock({ clock });
-  mocks.push(mock);
-  const m = await meetingAtOffset(mock, clock, offset);
-  const s = await openSession(mock, { mediaType: 1, path: 'audio', ...o, meeting: m });
-  await active(s);
-  return { mock, clock, m, s };
-}
-
-/** Media starts after CLIENT_READY_ACK with FIRST_PACKET_TIMESTAMP (spec §3.4): wait for it before moving the clock. */
-async function active(s: Session): Promise<void> {
-  await s.sig.next((x) => x?.msg_type === 6 && x.event?.event_type === 1, 5000, 'FIRST_PACKET_TIMESTAMP');
-}
-
-async function cleanup(): Promise<void> {
-  closeAll();
-  await Promise.all(mocks.splice(0).map((m) => m.stop({ graceful: false })));
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
+const sessions = new LiveSessions({ mediaType: 1, path: 'audio' });
+const live = (offset: number, o?: LiveOptions) => sessions.open(offset, o);
+const cleanup = () => sessions.stopAll();
 
 /**
  * Moves the session's clock forward to loop offset `to` (may exceed D: the next loop) in steps well inside the
@@ -284,8 +257,7 @@ describe('spec §3.4 FIRST_PACKET_TIMESTAMP', () => {
 
   test('spec §3.4 it is the first audio packet\'s timestamp, also when another socket\'s video is prepared first', async () => {
     const clock = new WarpClock();
-    const mock = await startMock({ clock });
-    mocks.push(mock);
+    const mock = await sessions.mock(clock);
     const m = await meetingAtOffset(mock, clock, 1000);
     // A gallery of two (bob off camera) as PNG HD: a picture loop this process has not rendered yet, so getting
     // the video socket ready takes a while, and it is the first media socket of the stream.
@@ -417,13 +389,12 @@ describe('spec §8 AUDIO_MULTI_STREAMS (data_opt 2)', () => {
 
   test('spec §8 a participant who left sends nothing, even while the dialogue has them talking', async () => {
     const clock = new WarpClock();
-    const mock = await startMock({ clock });
-    mocks.push(mock);
+    const mock = await sessions.mock(clock);
     const m = await meetingAtOffset(mock, clock, 17900);
     const r = await mock.api('POST', `/api/meetings/${encodeURIComponent(m.meeting_uuid)}/participants/${SPEAKER.bob!.user_id}/leave`);
     expect(r.status).toBe(200);
     const s = await openSession(mock, { meeting: m, mediaType: 1, path: 'audio', mediaParams: { audio: { data_opt: 2 } } });
-    await active(s);
+    await firstPacket(s);
     const l: Live = { mock, clock, m, s };
     await walk(l, 20000); // carol talks again from 19770
     const users = new Set(audioOf(l).map((x) => x.msg.content.user_id));

@@ -2,58 +2,14 @@
 // checked against data/speech/transcript.json relative to the meeting's media origin (created_at). Each
 // session has its own in-process mock and a clock the test moves (test/helpers/rtms-session.ts).
 import { afterEach, describe, expect, test } from 'bun:test';
-import { startMock, type TestMock } from '../helpers/mock.ts';
-import {
-  D, SCRIPT, SPEAKER, WarpClock, closeAll, events, meetingAtOffset, ofType, offsetOf, openSession, speakerAt,
-  speakerChangesIn, type MeetingRef, type Session, type SessionOptions,
-} from '../helpers/rtms-session.ts';
+import { until } from '../helpers/driven-app.ts';
+import { LiveSessions, jumpTo, settled, type Live, type LiveOptions } from '../helpers/live-session.ts';
+import { D, SCRIPT, SPEAKER, events, ofType, offsetOf, speakerAt, speakerChangesIn } from '../helpers/rtms-session.ts';
 import type { Received } from '../helpers/ws-client.ts';
 
-interface Live { mock: TestMock; clock: WarpClock; m: MeetingRef; s: Session }
-const mocks: TestMock[] = [];
-
-async function live(offset: number, o: SessionOptions & { before?: (mock: TestMock, m: MeetingRef) => Promise<void> } = {}): Promise<Live> {
-  const clock = new WarpClock();
-  const mock = await startMock({ clock });
-  mocks.push(mock);
-  const m = await meetingAtOffset(mock, clock, offset);
-  await o.before?.(mock, m);
-  const s = await openSession(mock, { ...o, meeting: m });
-  // Media starts with FIRST_PACKET_TIMESTAMP (spec §3.4): wait for it before moving the clock.
-  await s.sig.next((x) => x?.msg_type === 6 && x.event?.event_type === 1, 5000, 'FIRST_PACKET_TIMESTAMP');
-  return { mock, clock, m, s };
-}
-
-afterEach(async () => {
-  closeAll();
-  await Promise.all(mocks.splice(0).map((m) => m.stop({ graceful: false })));
-});
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
-
-/** Media the server counted as sent on this stream has all been read by the client. */
-function settled(l: Live): boolean {
-  const st = l.mock.engine.streams.get(l.m.rtms_stream_id);
-  let sent = 0;
-  for (const c of st?.media ?? []) sent += c.sent.audio + c.sent.video + c.sent.deskshare + c.sent.transcript + c.sent.chat;
-  const got = l.s.media.received.filter((r) => typeof r.msg?.msg_type === 'number' && r.msg.msg_type >= 14 && r.msg.msg_type <= 18).length;
-  return got >= sent;
-}
-
-/**
- * Moves the clock straight to loop offset `to`. Real-time tests open the session earlier in the loop and then
- * jump, so a slow handshake on a busy machine cannot make them miss the moment they watch.
- */
-function jumpTo(l: Live, to: number): void {
-  const delta = l.m.createdAt + to - l.clock.now();
-  if (delta > 0) l.clock.jump(delta);
-}
+const sessions = new LiveSessions();
+const live = (offset: number, o?: LiveOptions) => sessions.open(offset, o);
+afterEach(() => sessions.stopAll());
 
 /** Mock time of arrival. The scheduler runs tasks due within 0.5 ms (scheduler.ts), hence the 1 ms allowance. */
 const arrival = (l: Live, r: Received) => l.clock.toMock(r.at) + 1;

@@ -4,58 +4,17 @@
 // camera comes from data/speech/transcript.json, not from the server's code.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { inflateSync } from 'node:zlib';
-import { startMock, type TestMock } from '../helpers/mock.ts';
-import {
-  D, SPEAKER, WarpClock, bytesOf, closeAll, events, jpegSof0, meetingAtOffset, ofType, offsetOf, openSession,
-  pngIhdr, speakerAt, startsWithStartCode, type MeetingRef, type Session, type SessionOptions,
-} from '../helpers/rtms-session.ts';
+import { until } from '../helpers/driven-app.ts';
+import { LiveSessions, jumpTo, offsetNow, settled, type Live, type LiveOptions } from '../helpers/live-session.ts';
+import { D, SPEAKER, bytesOf, events, jpegSof0, ofType, offsetOf, pngIhdr, speakerAt, startsWithStartCode } from '../helpers/rtms-session.ts';
 import type { Received } from '../helpers/ws-client.ts';
 
 // ---- sessions on their own mock and clock ----
 
-interface Live { mock: TestMock; clock: WarpClock; m: MeetingRef; s: Session }
-const mocks: TestMock[] = [];
+const sessions = new LiveSessions({ mediaType: 2, path: 'video' });
+const live = (offset: number, o?: LiveOptions) => sessions.open(offset, o);
+const cleanup = () => sessions.stopAll();
 
-interface LiveOptions extends SessionOptions {
-  /** Runs after the meeting exists and before the handshakes (participant changes through the API). */
-  before?: (mock: TestMock, m: MeetingRef) => Promise<void>;
-}
-
-async function live(offset: number, o: LiveOptions = {}): Promise<Live> {
-  const clock = new WarpClock();
-  const mock = await startMock({ clock });
-  mocks.push(mock);
-  const m = await meetingAtOffset(mock, clock, offset);
-  await o.before?.(mock, m);
-  const s = await openSession(mock, { mediaType: 2, path: 'video', ...o, meeting: m });
-  // Media starts with FIRST_PACKET_TIMESTAMP (spec §3.4): wait for it before moving the clock.
-  await s.sig.next((x) => x?.msg_type === 6 && x.event?.event_type === 1, 20000, 'FIRST_PACKET_TIMESTAMP');
-  return { mock, clock, m, s };
-}
-
-async function cleanup(): Promise<void> {
-  closeAll();
-  await Promise.all(mocks.splice(0).map((m) => m.stop({ graceful: false })));
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
-
-/** Media messages the server counted as sent on this stream vs. those the client has read: equal = settled. */
-function settled(l: Live): boolean {
-  const st = l.mock.engine.streams.get(l.m.rtms_stream_id);
-  let sent = 0;
-  for (const c of st?.media ?? []) sent += c.sent.audio + c.sent.video + c.sent.deskshare + c.sent.transcript + c.sent.chat;
-  const got = l.s.media.received.filter((r) => typeof r.msg?.msg_type === 'number' && r.msg.msg_type >= 14 && r.msg.msg_type <= 18).length;
-  return got >= sent;
-}
-
-/** Moves the clock to loop offset `to` (may exceed D) in steps inside the keep-alive interval; waits for delivery. */
 async function walk(l: Live, to: number, step = 1000): Promise<void> {
   const target = l.m.createdAt + to;
   while (l.clock.now() < target) {
@@ -63,15 +22,6 @@ async function walk(l: Live, to: number, step = 1000): Promise<void> {
     await Bun.sleep(15);
     await until(() => settled(l), 5000, 'media delivered');
   }
-}
-
-/** The meeting's loop offset now (live() returns once media started, which under load is later than asked). */
-const offsetNow = (l: Live) => l.clock.now() - l.m.createdAt;
-
-/** Moves the clock straight to loop offset `to`: real-time checks start there even after a slow handshake. */
-function jumpTo(l: Live, to: number): void {
-  const delta = l.m.createdAt + to - l.clock.now();
-  if (delta > 0) l.clock.jump(delta);
 }
 
 const api = (l: Pick<Live, 'mock' | 'm'>, userId: number, action: string) =>
