@@ -51,6 +51,8 @@ class FormatLoop {
   private h264: H264Encoder | null = null;
   private frameNo = 0;
   private forceKey = true;
+  /** When the last JPG/PNG frame went to the socket (performance.now()). */
+  private lastEmit = -Infinity;
 
   constructor(readonly format: VideoFormat, private readonly owner: VideoSender) {
     this.canvas = new OffscreenCanvas(format.width, format.height);
@@ -82,9 +84,14 @@ class FormatLoop {
     const interval = 1000 / this.format.fps;
     this.next += interval;
     const now = performance.now();
-    // Fell far behind (tab in the background): restart the grid instead of bursting.
-    if (this.next < now - interval * 2) this.next = now + interval;
-    this.timer = setTimeout(this.tick, Math.max(0, this.next - now));
+    // Late (a busy page, a tab in the background): skip the missed slots of the grid instead of sending them in a
+    // burst, as a camera drops frames. Apps get at most the negotiated fps (spec §8), never two frames at once.
+    if (this.next <= now) {
+      const missed = Math.floor((now - this.next) / interval) + 1;
+      this.next += missed * interval;
+      this.owner.stats.skipped += missed;
+    }
+    this.timer = setTimeout(this.tick, this.next - now);
     if (!this.owner.enabled) return;
     this.frame();
   };
@@ -106,7 +113,15 @@ class FormatLoop {
     this.busy = true;
     this.canvas.convertToBlob(f.codec === 'PNG' ? { type: 'image/png' } : { type: 'image/jpeg', quality: 0.85 })
       .then((blob) => blob.arrayBuffer())
-      .then((buf) => { if (!this.stopped) this.owner.emit(f, new Uint8Array(buf), true, captureMs); })
+      .then((buf) => {
+        if (this.stopped) return;
+        // The mock forwards frames tagged with the app's fps as they come (docs/ingest.md §4): an encode that
+        // finished late must not go out right before the next one. Independent pictures: dropping one is safe.
+        const now = performance.now();
+        if (now - this.lastEmit < 800 / f.fps) { this.owner.stats.skipped++; return; }
+        this.lastEmit = now;
+        this.owner.emit(f, new Uint8Array(buf), true, captureMs);
+      })
       .catch((err: Error) => this.owner.problem(`could not encode a ${f.codec} frame: ${err.message}`))
       .finally(() => { this.busy = false; });
   }
