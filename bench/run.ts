@@ -44,7 +44,7 @@ if (want('fanout')) {
   // drifts by ±15 % over minutes (shared host), which a single back-to-back pair would read as a ratio.
   const rounds = quick ? 1 : 3;
   const windowMs = quick ? 2000 : 4000;
-  const median = (xs: FanoutRow[]) => xs.sort((a, b) => a.deliveredPerS - b.deliveredPerS)[xs.length >> 1]!;
+  const median = (xs: FanoutRow[]) => [...xs].sort((a, b) => a.deliveredPerS - b.deliveredPerS)[xs.length >> 1]!;
   for (const k of quick ? [1, 10] : [1, 10, 100]) {
     const runs: { mock: FanoutRow[]; bare: FanoutRow[]; encoding: FanoutRow[] } = { mock: [], bare: [], encoding: [] };
     for (let r = 0; r < rounds; r++) {
