@@ -57,9 +57,14 @@ describe('reconnection windows (spec §4.1)', () => {
     expect(intr.body.payload).toEqual({ meeting_uuid: created.meeting_uuid, rtms_stream_id: created.rtms_stream_id });
 
     // The app redoes both handshakes and msg 7: a new FIRST_PACKET_TIMESTAMP, ACTIVE, media again.
-    await until(() => audioTs(s.messages.slice(cut)).length >= 5, 5000, 'audio after reconnect');
-    const after = s.messages.slice(cut);
-    const sigAfter = sig(after);
+    // Audio the mock sent before it saw the close can still land after the cut: the new stream's media is what
+    // follows the new FIRST_PACKET_TIMESTAMP.
+    const isFpt = (m: StreamSession['messages'][number]) => m.socket === 'signaling' && m.msg.msg_type === 6 && m.msg.event?.event_type === 1;
+    const fptAt = () => { const i = s.messages.slice(cut).findIndex(isFpt); return i < 0 ? -1 : cut + i; };
+    await until(() => fptAt() >= 0 && audioTs(s.messages.slice(fptAt())).length >= 5, 5000, 'audio after reconnect');
+    const after = s.messages.slice(fptAt());
+    const inFlight = audioTs(s.messages.slice(cut, fptAt()));
+    const sigAfter = sig(s.messages.slice(cut));
     const fpt = sigAfter.find((m) => m.msg_type === 6 && m.event.event_type === 1);
     expect(fpt).toBeDefined();
     expect(sigAfter.find((m) => m.msg_type === 8)).toMatchObject({ state: 1 });
@@ -67,7 +72,7 @@ describe('reconnection windows (spec §4.1)', () => {
     expect(s.sent.filter((m) => m.socket === 'signaling' && m.msg.msg_type === 7).length).toBe(2);
 
     // Timestamps stay on the meeting's 20 ms grid (spec §8) and continue forwards.
-    const pre = audioTs(before);
+    const pre = [...audioTs(before), ...inFlight];
     const post = audioTs(after);
     for (const ts of [...pre, ...post, firstFpt, fpt.event.timestamp]) expect((ts - origin) % 20).toBe(0);
     expect(fpt.event.timestamp).toBeGreaterThan(pre.at(-1)!);
