@@ -9,6 +9,8 @@ export interface LogEntry {
   msg_type?: number | string;
   status_code?: number;
   text: string;
+  /** 1, 2, 3… within the meeting, set by push: the page merges its live feed with a fetched log by it. */
+  seq?: number;
 }
 
 export class EventLog {
@@ -21,6 +23,7 @@ export class EventLog {
 
   push(e: LogEntry): void {
     this.total++;
+    e.seq = this.total;
     this.listener?.(e);
     if (this.buf.length < this.limit) this.buf.push(e);
     else { this.buf[this.start] = e; this.start = (this.start + 1) % this.limit; }

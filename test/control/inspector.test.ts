@@ -60,3 +60,28 @@ test('GET /api/events streams the snapshot, signaling log, media summaries, webh
   for (let i = 0; i < 50 && mock.engine.inspector.active; i++) await Bun.sleep(20);
   expect(mock.engine.inspector.active).toBe(false);
 });
+
+test('log lines carry seq 1, 2, 3… per meeting, the same in the feed and in GET /api/meetings/{uuid}; the page merges partial views by it', async () => {
+  mock = await startMock();
+  const ac = new AbortController();
+  const res = await fetch(`${mock.baseUrl}/api/events`, { signal: ac.signal });
+  app = await startReferenceApp({ log: false });
+  const created = await mock.startMeeting(app.url);
+  const path = `/api/meetings/${encodeURIComponent(created.meeting_uuid)}`;
+  const events = await readEvents(res, (ev) => ev.some((e) => e.type === 'log' && e.entry.msg_type === 7), 6000); // CLIENT_READY_ACK
+  ac.abort();
+  const fed = events.filter((e) => e.type === 'log' && e.meeting_uuid === created.meeting_uuid).map((e) => e.entry);
+  const fetched = (await mock.api('GET', path)).body.log as { seq: number; text: string }[];
+  // Numbered from 1 without gaps, in order; the feed's lines are the fetched log's lines with the same numbers.
+  expect(fetched.map((e) => e.seq)).toEqual(fetched.map((_, i) => i + 1));
+  for (const e of fed) expect(fetched[e.seq - 1]).toEqual(e);
+
+  // The page's situation on a busy machine: the fetch answered with only the first lines, some lines were held
+  // while the meeting was unknown, others shown live afterwards, overlapping. The merge gives each line once,
+  // in order; nothing between the fetch and the live lines is lost.
+  const { mergeLogEntries } = await import('../../web/src/store.ts');
+  const n = fetched.length;
+  expect(n).toBeGreaterThanOrEqual(6);
+  const merged = mergeLogEntries(fetched.slice(0, 2), fetched.slice(1, 4).reverse(), fetched.slice(3));
+  expect(merged).toEqual(fetched);
+});

@@ -47,8 +47,8 @@ describe('webhook faults', () => {
   });
 
   test('webhook_retry against an app that opens a second connection for a duplicate: refused with 8, verdict fails', async () => {
-    // Speed 5: the retry comes 200 ms later (1 s backoff / 5), after the first connection is up.
-    const h = await setup({ meeting: { ...unstarted, speed: 5 }, app: { dedupeWebhooks: false, secondConnectionOnDuplicate: true } });
+    // Speed 2: the retry comes 500 ms later (1 s backoff / 2), after the first connection is up.
+    const h = await setup({ meeting: { ...unstarted, speed: 2 }, app: { dedupeWebhooks: false, secondConnectionOnDuplicate: true } });
     await h.inject({ type: 'webhook_retry', options: { event: 'started' } });
     await h.mock.api('POST', `${h.uuidPath}/rtms/start`);
     await until(async () => (await h.meeting()).log.some((e: any) => e.status_code === 8), 3000, 'DUPLICATE_SIGNAL_REQUEST');

@@ -1,5 +1,6 @@
 // The control API as the page uses it: typed shapes of what the server returns (src/control/api.ts) and fetch
 // wrappers that turn every failure into a message saying what went wrong and what to do.
+import type { LogEntry } from '../../src/engine/event-log.ts'; // the server's own type: erased, nothing bundled
 
 export interface ConnCounters {
   msgsIn: number; msgsOut: number; bytesIn: number; bytesOut: number; dropped: number; errors: number;
@@ -58,15 +59,7 @@ export interface MeetingSummary {
   source?: string;
 }
 
-export interface LogEntry {
-  at: number;
-  dir: 'in' | 'out' | 'info' | 'error';
-  socket?: string;
-  conn?: number;
-  msg_type?: number | string;
-  status_code?: number;
-  text: string;
-}
+export type { LogEntry };
 
 export interface DeliveryAttempt {
   attempt: number; sentAt: number; status?: number; error?: string; detail?: string; latencyMs: number;

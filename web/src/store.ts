@@ -58,6 +58,8 @@ export class Store {
   private readonly listeners = new Set<Listener>();
   private readonly refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly inFlight = new Set<string>();
+  /** Log entries of meetings not known yet (a new meeting's first events arrive before its summary). */
+  private readonly pending = new Map<string, LogEntry[]>();
   private readonly openAggregates = new Map<string, Extract<LogItem, { kind: 'media' }>>();
   private source: EventSource | null = null;
 
@@ -120,12 +122,18 @@ export class Store {
     });
     on('log', (d) => {
       const uuid = d.meeting_uuid as string;
+      const entry = d.entry as LogEntry;
       const m = this.ensure(uuid);
       if (m) {
-        const entry = d.entry as LogEntry;
         this.pushLog(m, { seq: ++this.seq, kind: 'log', entry });
         const line = transcriptLine(entry);
         if (line) this.addTranscript(uuid, line);
+      } else {
+        // Kept until the meeting's detail arrives and merged with it (by seq): dropping them lost the lines
+        // between the fetch and its answer (a new meeting's data handshake, on a busy machine).
+        const list = this.pending.get(uuid) ?? [];
+        if (list.length < LOG_LIMIT) list.push(entry);
+        this.pending.set(uuid, list);
       }
       this.scheduleRefresh(uuid);
     });
@@ -199,14 +207,18 @@ export class Store {
     if (!d) return;
     const { log, webhook_deliveries, ...summary } = d;
     const m = this.upsert(summary);
-    // Server log first, then whatever arrived live after it (media summaries), in time order.
+    // The fetched log, plus log lines that arrived live before or after it was read (held while the meeting was
+    // unknown, or already shown), each once by its seq; media summaries and notes as they are; in time order.
+    const held = this.pending.get(uuid) ?? [];
+    this.pending.delete(uuid);
+    const entries = mergeLogEntries(log, held, m.log.flatMap((i) => (i.kind === 'log' ? [i.entry] : [])));
+    const items: LogItem[] = entries.map((entry) => ({ seq: ++this.seq, kind: 'log' as const, entry }));
     const live = m.log.filter((i) => i.kind !== 'log');
-    const items: LogItem[] = log.map((entry) => ({ seq: ++this.seq, kind: 'log' as const, entry }));
     m.log = [...items, ...live].sort((a, b) => itemTime(a) - itemTime(b) || a.seq - b.seq).slice(-LOG_LIMIT);
     for (const r of webhook_deliveries) m.deliveries.set(r.id, r);
     // Transcript and chat lines are in the log: merge them with what is already shown.
     const seen = new Set(m.transcript.map((l) => `${l.at}|${l.text}`));
-    for (const e of log) {
+    for (const e of entries) {
       const line = transcriptLine(e);
       if (line && !seen.has(`${line.at}|${line.text}`)) m.transcript.push(line);
     }
@@ -299,6 +311,23 @@ export function transcriptLine(e: LogEntry): TranscriptLine | null {
   if (e.dir !== 'info') return null;
   const r = /^(transcript|chat) from (.+?): ([\s\S]*)$/.exec(e.text);
   return r ? { at: e.at, kind: r[1] as 'transcript' | 'chat', user_name: r[2]!, text: r[3]! } : null;
+}
+
+/**
+ * A meeting's log from what the page holds: the fetched log, lines held while the meeting was unknown, and
+ * lines already shown. Each line once (by its seq), in the server's order; lines without a seq (older servers)
+ * after them.
+ */
+export function mergeLogEntries(...sources: LogEntry[][]): LogEntry[] {
+  const bySeq = new Map<number, LogEntry>();
+  const unnumbered: LogEntry[] = [];
+  for (const list of sources) {
+    for (const e of list) {
+      if (e.seq === undefined) unnumbered.push(e);
+      else if (!bySeq.has(e.seq)) bySeq.set(e.seq, e);
+    }
+  }
+  return [...[...bySeq.values()].sort((a, b) => a.seq! - b.seq!), ...unnumbered];
 }
 
 export function itemTime(i: LogItem): number {
