@@ -118,7 +118,7 @@ class FormatLoop {
         // The mock forwards frames tagged with the app's fps as they come (docs/ingest.md §4): an encode that
         // finished late must not go out right before the next one. Independent pictures: dropping one is safe.
         const now = performance.now();
-        if (now - this.lastEmit < 800 / f.fps) { this.owner.stats.skipped++; return; }
+        if (now - this.lastEmit < 500 / f.fps) { this.owner.stats.skipped++; return; }
         this.lastEmit = now;
         this.owner.emit(f, new Uint8Array(buf), true, captureMs);
       })
