@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createVideoLibrary } from '../src/media/video/video-library.ts';
 import { LoadApp, mediaTimestamp, mediaType } from './lib/load-app.ts';
 import { pin, type ServerProcess } from './lib/server-process.ts';
+import { BENCH_FEEDER, videoMessage } from './lib/video-message.ts';
 
 const ROOT = join(import.meta.dir, '..');
 const W = 640;
@@ -24,7 +25,7 @@ export interface FanoutRow {
 /** One real SD JPEG from the synthetic video library (what a 640×360 camera frame costs on the wire). */
 export function benchJpeg(): Uint8Array {
   const lib = createVideoLibrary(join(ROOT, 'data'));
-  return lib.frames({ kind: 'camera', userName: 'Bench', userId: 16778999 }, 'JPG', W, H)[0]!;
+  return lib.frames({ kind: 'camera', userName: 'Bench', userId: BENCH_FEEDER.userId }, 'JPG', W, H)[0]!;
 }
 
 function ingestFrame(jpeg: Uint8Array): Uint8Array {
@@ -104,7 +105,7 @@ export async function fanoutMock(server: ServerProcess, k: number, jpeg: Uint8Ar
     const msg = JSON.parse(String(e.data));
     if (msg.type === 'wants' && msg.camera?.some((f: any) => f.codec === 'JPG' && f.width === W)) resolve();
   }));
-  feeder.send(JSON.stringify({ type: 'hello', user_name: 'Bench feeder', audio: false, camera: true }));
+  feeder.send(JSON.stringify({ type: 'hello', user_name: BENCH_FEEDER.userName, audio: false, camera: true }));
   await wants;
   const frame = ingestFrame(jpeg);
   await Bun.sleep(200);
@@ -152,24 +153,23 @@ export async function fanoutBare(k: number, jpeg: Uint8Array, windowMs: number, 
   const sockets: WebSocket[] = [];
   for (let i = 0; i < k; i++) {
     const ws = await openWs(`ws://127.0.0.1:${port}/out`);
-    // The same per-message work as the mock's load app (LoadApp.onMedia): type, timestamp, clock, count.
+    // The mock's load app reads each message the same way (LoadApp.onMedia): type, timestamp, order, count.
     let lastTs = 0;
     ws.addEventListener('message', (e) => {
       const t = e.data as string;
       const type = mediaType(t);
       if (type !== 15) return;
       const ts = mediaTimestamp(t, type);
-      if (ts >= lastTs && Date.now() > 0) { count++; bytes += t.length; }
+      if (ts >= lastTs) { count++; bytes += t.length; }
       lastTs = ts;
     });
     sockets.push(ws);
   }
   const feeder = await openWs(`ws://127.0.0.1:${port}/in`);
-  // The message the mock would build for this frame (spec §7), built once: the bare server only forwards it.
-  const b64 = Buffer.from(jpeg).toString('base64');
-  const msg = `{"msg_type":15,"content":{"user_id":16778999,"user_name":"Bench feeder","data":"${b64}","length":${jpeg.length},"timestamp":${Date.now()}}}`;
   try {
-    const input = encode ? ingestFrame(jpeg) : msg;
+    // Plain: the message the mock would build for this frame (spec §7), built once here; the server only forwards
+    // it. Encoding: the same ingest frame the mock is fed.
+    const input = encode ? ingestFrame(jpeg) : videoMessage(jpeg, Date.now());
     const r = await measure({ cpuSeconds }, () => ({ count, bytes }), (ms) => pump(feeder, input, ms), windowMs);
     return { server: encode ? 'bare Bun + base64' : 'bare Bun', apps: k, ...r };
   } finally {

@@ -76,10 +76,7 @@ export async function measureScale(server: ServerProcess, n: number, windowMs: n
   const { apps, uuids } = await connectApps(server, n, 1 | 2 | 8, AUDIO_VIDEO_PARAMS, steps, delays);
   try {
     await Bun.sleep(1500); // every stream active, first frames rendered, JIT warm
-    // Loops first asked for by these apps render in the background (one frame per macrotask): wait them out.
-    const w0 = performance.now();
-    while ((await server.api('GET', '/api/stats')).video_render_backlog > 0) await Bun.sleep(100);
-    if (process.env.BENCH_VERBOSE) console.error(`  N=${n}: waited ${Math.round(performance.now() - w0)} ms for video rendering`);
+    await server.renderIdle(); // loops first asked for by these apps render in the background: wait them out
     for (const a of apps) a.resetCounts();
     delays.reset();
     const s0 = await server.api('GET', '/api/stats');

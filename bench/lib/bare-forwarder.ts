@@ -5,14 +5,10 @@
 //   bare-forwarder.ts --encode  the feeder sends ingest frames (16-byte header + JPEG, docs/ingest.md); each is
 //                               base64'd and wrapped in the spec §7 JSON once, then forwarded: the work the
 //                               production protocol itself demands of any server, and nothing else
+import { videoMessage } from './video-message.ts';
+
 const encode = process.argv.includes('--encode');
 const apps = new Set<import('bun').ServerWebSocket<{ role: string }>>();
-
-function wrap(frame: Uint8Array): string {
-  const jpeg = frame.subarray(16);
-  const b64 = (jpeg as Uint8Array & { toBase64(): string }).toBase64();
-  return `{"msg_type":15,"content":{"user_id":16778999,"user_name":"Bench feeder","data":"${b64}","length":${jpeg.length},"timestamp":${Date.now()}}}`;
-}
 
 const server = Bun.serve<{ role: string }>({
   hostname: '127.0.0.1',
@@ -27,7 +23,7 @@ const server = Bun.serve<{ role: string }>({
     open(ws) { if (ws.data.role === 'out') apps.add(ws); },
     message(ws, msg) {
       if (ws.data.role !== 'in') return;
-      const text = typeof msg === 'string' ? msg : encode ? wrap(msg) : new TextDecoder().decode(msg);
+      const text = typeof msg === 'string' ? msg : encode ? videoMessage(msg.subarray(16), Date.now()) : new TextDecoder().decode(msg);
       // The same bound as the mock's slow-consumer policy (4 MiB buffered), so both drop alike.
       for (const a of apps) if (a.getBufferedAmount() <= 4 * 1024 * 1024) a.send(text);
     },

@@ -18,6 +18,8 @@ export interface ServerProcess {
   stop(): Promise<void>;
   /** Milliseconds from spawn to the first successful /health. */
   startupMs: number;
+  /** Resolves once no video loop is rendering in the background (`video_render_backlog` 0 in /api/stats). */
+  renderIdle(timeoutMs?: number): Promise<void>;
 }
 
 const CLK_TCK = 100; // Linux USER_HZ
@@ -72,17 +74,21 @@ export async function startServer(opts: { core?: number; args?: string[]; cmd?: 
   const baseUrl = `http://127.0.0.1:${port}`;
   // The mock renders its default camera loops in the background after start-up (seconds of CPU on one core):
   // measure after, or the figures include that work.
-  if (opts.settleMs !== 0) {
-    await Bun.sleep(500);
-    const until = Date.now() + 120_000;
+  const renderIdle = async (timeoutMs = 120_000) => {
+    const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       const stats = await (await fetch(`${baseUrl}/api/stats`)).json() as { video_render_backlog?: number };
-      if (!stats.video_render_backlog) break;
-      await Bun.sleep(200);
+      if (!stats.video_render_backlog) return;
+      await Bun.sleep(100);
     }
+  };
+  if (opts.settleMs !== 0) {
+    await Bun.sleep(500);
+    await renderIdle();
     await Bun.sleep(opts.settleMs ?? 200);
   }
   return {
+    renderIdle,
     pid: proc.pid, port, mediaPort, baseUrl, startupMs,
     cpuSeconds() {
       const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');

@@ -10,7 +10,7 @@ export interface LogEntry {
   status_code?: number;
   text: string;
   /** 1, 2, 3… within the meeting, set by push: the page merges its live feed with a fetched log by it. */
-  seq?: number;
+  seq: number;
 }
 
 export class EventLog {
@@ -21,9 +21,10 @@ export class EventLog {
   listener: ((e: LogEntry) => void) | null = null;
   constructor(private readonly limit = 500) {}
 
-  push(e: LogEntry): void {
-    this.total++;
-    e.seq = this.total;
+  /** Numbers the entry (in place: no copy) and keeps it. */
+  push(line: Omit<LogEntry, 'seq'>): void {
+    const e = line as LogEntry;
+    e.seq = ++this.total;
     this.listener?.(e);
     if (this.buf.length < this.limit) this.buf.push(e);
     else { this.buf[this.start] = e; this.start = (this.start + 1) % this.limit; }

@@ -4,7 +4,7 @@
 // webhook, both handshakes, media), the page and the .wasm come from the embedded assets byte for byte, and
 // SIGTERM stops the stream with rtms_stopped before it exits 0. Slow (the compile takes tens of seconds).
 import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ beforeAll(() => {
   mkdirSync(runDir);
   mkdirSync(bareEnv.HOME);
   copyFileSync(built, binary);
-  Bun.spawnSync(['chmod', '+x', binary]);
+  chmodSync(binary, 0o755);
   rmSync(join(work, 'build'), { recursive: true, force: true });
 }, 300_000);
 

@@ -315,19 +315,12 @@ export function transcriptLine(e: LogEntry): TranscriptLine | null {
 
 /**
  * A meeting's log from what the page holds: the fetched log, lines held while the meeting was unknown, and
- * lines already shown. Each line once (by its seq), in the server's order; lines without a seq (older servers)
- * after them.
+ * lines already shown. Each line once (by its seq), in the server's order.
  */
 export function mergeLogEntries(...sources: LogEntry[][]): LogEntry[] {
   const bySeq = new Map<number, LogEntry>();
-  const unnumbered: LogEntry[] = [];
-  for (const list of sources) {
-    for (const e of list) {
-      if (e.seq === undefined) unnumbered.push(e);
-      else if (!bySeq.has(e.seq)) bySeq.set(e.seq, e);
-    }
-  }
-  return [...[...bySeq.values()].sort((a, b) => a.seq! - b.seq!), ...unnumbered];
+  for (const list of sources) for (const e of list) if (!bySeq.has(e.seq)) bySeq.set(e.seq, e);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
 export function itemTime(i: LogItem): number {
